@@ -1,0 +1,185 @@
+"""``value-pipeline``: generate demo data, validate a landing root, and run the Dagster job."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from value_pipeline.config import PROJECT_ROOT, Settings
+
+console = Console()
+
+
+def _configure(landing: Path | None) -> Settings:
+    """Point the product at ``landing`` and the shared Dagster instance before definitions load."""
+    if landing is not None:
+        os.environ["VALUE_PIPELINE_LANDING"] = str(landing.resolve())
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    settings = Settings.from_env()
+    settings.export()
+    return settings
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from value_pipeline.generator import generate
+
+    started = time.perf_counter()
+    truth = generate(
+        Path(args.out), events=args.events, size=args.size, seed=args.seed, progress=lambda m: console.log(m)
+    )
+    written = truth.get("counts", {}).get("workflow_events", {})
+    console.print(
+        f"[green]Generated[/] landing data in {args.out} in {time.perf_counter() - started:.1f} s "
+        f"({written.get('rows_written', '?')} workflow-event rows); ground truth in {Path(args.out) / 'ground_truth.json'}"
+    )
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from value_pipeline.landing.validate import validate_landing
+
+    report = validate_landing(Path(args.landing))
+    if report.registry_error:
+        console.print(f"[red]Registry error:[/] {report.registry_error}")
+        return 1
+    table = Table(title=f"Landing validation: {args.landing}")
+    for column in ("source", "files", "landed", "accepted", "quarantined", "result"):
+        table.add_column(column, justify="right" if column in {"files", "landed", "accepted", "quarantined"} else "left")
+    for source in report.sources:
+        if source.error:
+            table.add_row(source.source, "", "", "", "", f"[red]{source.error}[/]")
+            continue
+        r = source.result
+        reasons = "; ".join(f"{n} x {reason}" for reason, n in list(r.reasons.items())[:3])
+        table.add_row(
+            source.source, str(len(r.files)), str(r.landed), str(r.accepted), str(r.quarantined),
+            f"[yellow]{reasons}[/]" if reasons else "[green]ok[/]",
+        )
+    console.print(table)
+    for chain_id, reason in report.rejected_value_chains:
+        console.print(f"[yellow]Value chain {chain_id} rejected:[/] {reason}")
+    return 0 if report.ok else 1
+
+
+def _partition_range(landing: Path) -> tuple[str, str]:
+    from value_pipeline.contracts import load_contracts
+    from value_pipeline.landing import event_partitions
+
+    dates = sorted(
+        {d for c in load_contracts().values() if c.is_event_source for d in event_partitions(landing, c)}
+    )
+    if not dates:
+        raise SystemExit(f"no dt=YYYY-MM-DD folder found under {landing}: nothing to run")
+    return dates[0].isoformat(), dates[-1].isoformat()
+
+
+def run_job(settings: Settings, partition: str | None) -> bool:
+    """Execute the job in this process, recorded in the Dagster instance (DAGSTER_HOME)."""
+    import dagster as dg
+
+    from value_pipeline.definitions import defs
+
+    job = defs.resolve_job_def("value_pipeline_job")
+    tags: dict[str, str] = {"launched_by": "value-pipeline"}
+    if partition:
+        date.fromisoformat(partition)
+        first = last = partition
+    else:
+        first, last = _partition_range(settings.landing_root)
+    start = Settings.from_env().partitions_start.isoformat()
+    if first < start:
+        raise SystemExit(f"the landing data starts on {first}, before VALUE_PIPELINE_START_DATE={start}")
+    tags["dagster/asset_partition_range_start"] = first
+    tags["dagster/asset_partition_range_end"] = last
+    console.print(f"Running value_pipeline_job for partitions {first} .. {last} (landing {settings.landing_root})")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            tags=tags,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+    status = "[green]succeeded[/]" if result.success else "[red]failed[/]"
+    console.print(f"Run {result.run_id} {status}")
+    return result.success
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _configure(Path(args.landing) if args.landing else None)
+    ok = run_job(settings, args.partition)
+    if ok:
+        from value_pipeline.summary import print_summary
+
+        print_summary(settings, console)
+    return 0 if ok else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = _configure(None)
+    if args.fresh or not (settings.landing_root / "registry").is_dir():
+        from value_pipeline.generator import generate
+
+        console.print(f"Generating the demo landing data into {settings.landing_root}")
+        generate(settings.landing_root, size="small", seed=args.seed, progress=lambda m: console.log(m))
+    ok = run_job(settings, None)
+    if ok:
+        from value_pipeline.summary import print_summary
+
+        print_summary(settings, console)
+    return 0 if ok else 1
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    _configure(None)
+    from value_pipeline.defs.dbt import prepare_manifest
+
+    prepare_manifest(force=True)
+    console.print("dbt manifest prepared")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="value-pipeline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="generate the demo landing data (once) and run the whole job on it")
+    demo.add_argument("--fresh", action="store_true", help="regenerate the demo landing data")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.set_defaults(func=cmd_demo)
+
+    run = sub.add_parser("run", help="materialize everything for a landing root (the nightly job)")
+    run.add_argument("--landing", help="landing root (default: VALUE_PIPELINE_LANDING or data/landing)")
+    run.add_argument("--partition", help="one day YYYY-MM-DD (default: every dt= folder present)")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check every landing file against its contract; load nothing")
+    validate.add_argument("--landing", required=True)
+    validate.set_defaults(func=cmd_validate)
+
+    gen = sub.add_parser("generate", help="write deterministic demo landing data and its ground truth")
+    gen.add_argument("--out", required=True)
+    gen.add_argument("--events", type=int, default=None, help="about N workflow events (default: the size preset)")
+    gen.add_argument("--size", default="small")
+    gen.add_argument("--seed", type=int, default=42)
+    gen.set_defaults(func=cmd_generate)
+
+    prepare = sub.add_parser("prepare", help="parse the dbt project (writes the manifest the definitions load)")
+    prepare.set_defaults(func=cmd_prepare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

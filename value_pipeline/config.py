@@ -1,0 +1,43 @@
+"""Settings from environment variables, with working defaults for the embedded DuckDB warehouse."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DEMO_REGISTRY = PROJECT_ROOT / "assets" / "registry" / "demo_registry.yml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the product reads and writes; every field has an environment variable."""
+
+    home: Path
+    landing_root: Path
+    warehouse_path: Path
+    serving_root: Path
+    partitions_start: date
+    schedule_timezone: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        home = Path(os.environ.get("VALUE_PIPELINE_HOME", PROJECT_ROOT / "data")).resolve()
+        return cls(
+            home=home,
+            landing_root=Path(os.environ.get("VALUE_PIPELINE_LANDING", home / "landing")).resolve(),
+            warehouse_path=Path(
+                os.environ.get("VALUE_PIPELINE_WAREHOUSE", home / "warehouse" / "warehouse.duckdb")
+            ).resolve(),
+            serving_root=Path(os.environ.get("VALUE_PIPELINE_SERVING", home / "serving")).resolve(),
+            partitions_start=date.fromisoformat(os.environ.get("VALUE_PIPELINE_START_DATE", "2025-01-01")),
+            schedule_timezone=os.environ.get("VALUE_PIPELINE_TIMEZONE", "UTC"),
+        )
+
+    def export(self) -> None:
+        """Publish the paths to child processes (dbt reads the warehouse path from its profile)."""
+        os.environ["VALUE_PIPELINE_WAREHOUSE"] = str(self.warehouse_path)
+        os.environ["VALUE_PIPELINE_LANDING"] = str(self.landing_root)

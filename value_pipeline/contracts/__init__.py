@@ -1,0 +1,129 @@
+"""Landing contracts: the machine-readable, versioned shape of every landing file.
+
+The YAML files under ``v1/`` are the single source of truth; the loaders, ``value-pipeline
+validate``, the Great Expectations suites and the contracts page of the docs all read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+CONTRACTS_DIR = Path(__file__).parent / "v1"
+
+COLUMN_TYPES = {"string": "VARCHAR", "timestamp": "TIMESTAMP", "date": "DATE", "number": "DOUBLE", "boolean": "BOOLEAN"}
+
+# Load metadata appended to every raw contract table, in this order (see docs/architecture.md).
+META_COLUMNS = (
+    ("extra", "VARCHAR"),
+    ("_source_file", "VARCHAR"),
+    ("_source_line", "BIGINT"),
+    ("_partition_date", "DATE"),
+    ("_batch_id", "VARCHAR"),
+    ("_loaded_at", "TIMESTAMP"),
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One contract column."""
+
+    name: str
+    type: str
+    required: bool
+    description: str
+    target: str
+    enum: tuple[str, ...] = ()
+    min: float | None = None
+    exclusive_min: bool = False
+    references: str | None = None
+    first_of_month: bool = False
+    currency: bool = False
+    pseudonymise: bool = False
+
+    @property
+    def sql_type(self) -> str:
+        return COLUMN_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A rule over several columns of one row, as a SQL boolean expression on typed values."""
+
+    rule: str
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The contract of one landing entity (a source folder, or one file stem of the finance folder)."""
+
+    name: str
+    version: int
+    kind: str
+    folder: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    file_stem: str | None = None
+    row_rules: tuple[RowRule, ...] = field(default=())
+
+    @property
+    def is_event_source(self) -> bool:
+        return self.kind == "event"
+
+    @property
+    def raw_table(self) -> str:
+        return self.name
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def raw_columns(self) -> list[tuple[str, str]]:
+        """(name, SQL type) of the raw table: typed contract columns, then load metadata."""
+        return [(c.target, c.sql_type) for c in self.columns] + list(META_COLUMNS)
+
+
+def _parse(path: Path) -> Contract:
+    spec = yaml.safe_load(path.read_text())
+    columns = tuple(
+        Column(
+            name=c["name"],
+            type=c["type"],
+            required=bool(c.get("required", False)),
+            description=c.get("description", ""),
+            target=c.get("target", c["name"]),
+            enum=tuple(c.get("enum", ())),
+            min=c.get("min"),
+            exclusive_min=bool(c.get("exclusive_min", False)),
+            references=c.get("references"),
+            first_of_month=bool(c.get("first_of_month", False)),
+            currency=bool(c.get("currency", False)),
+            pseudonymise=bool(c.get("pseudonymise", False)),
+        )
+        for c in spec["columns"]
+    )
+    unknown = {c.type for c in columns} - COLUMN_TYPES.keys()
+    if unknown:
+        raise ValueError(f"{path}: unknown column type(s) {sorted(unknown)}")
+    return Contract(
+        name=spec["name"],
+        version=int(spec["version"]),
+        kind=spec["kind"],
+        folder=spec["folder"],
+        description=spec["description"],
+        columns=columns,
+        key=tuple(spec.get("key") or ()),
+        file_stem=spec.get("file_stem"),
+        row_rules=tuple(RowRule(**r) for r in spec.get("row_rules") or ()),
+    )
+
+
+@cache
+def load_contracts() -> dict[str, Contract]:
+    """Every landing contract, by name, in a stable order."""
+    return {c.name: c for c in (_parse(p) for p in sorted(CONTRACTS_DIR.glob("*.yml")))}

@@ -1,0 +1,72 @@
+"""dbt models as Dagster assets and dbt tests as asset checks.
+
+One rule maps a model's folder (``models/<layer>/...``) to its asset key prefix and Dagster group, so
+the dbt tree, the warehouse schemas and the asset graph show the same layers.
+"""
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from value_pipeline.config import DBT_PROJECT_DIR, Settings
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# The dbt next to this interpreter, so a venv works without being activated.
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+
+def dbt_cli_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)
+
+
+def prepare_manifest(force: bool = False) -> None:
+    """Parse the dbt project into target/manifest.json (needed before the definitions load)."""
+    if force or not dbt_project.manifest_path.exists():
+        Settings.from_env().export()
+        dbt_cli_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+
+
+prepare_manifest()
+
+
+def layer_of(dbt_resource_props: Mapping[str, Any]) -> str:
+    """The layer of a node: the first folder under models/ (sources belong to ``ingest``)."""
+    if dbt_resource_props["resource_type"] == "source":
+        return "ingest"
+    fqn = dbt_resource_props.get("fqn", [])
+    return fqn[1] if len(fqn) > 2 else "marts"
+
+
+class ValuePipelineTranslator(DagsterDbtTranslator):
+    """Asset keys ``[layer, model]``; dbt sources are the ingest assets' ``raw`` tables."""
+
+    def get_asset_spec(self, manifest, unique_id, project):
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "source":
+            return spec.replace_attributes(key=dg.AssetKey(["raw", props.get("identifier") or props["name"]]), group_name="ingest")
+        layer = layer_of(props)
+        owners = [o for o in [props.get("meta", {}).get("owner") or props.get("config", {}).get("meta", {}).get("owner")] if o]
+        return spec.replace_attributes(
+            key=dg.AssetKey([layer, props["name"]]),
+            group_name=layer,
+            owners=[o if "@" in o else f"team:{o}" for o in owners] or spec.owners,
+        ).merge_attributes(kinds={"duckdb"})
+
+
+translator = ValuePipelineTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Build the selected models and run their tests in one ``dbt build`` (tests become asset checks)."""
+    Settings.from_env().export()
+    # A fixed target path keeps partial parsing and stops per-run folders from piling up.
+    yield from dbt.cli(["build"], context=context, target_path=dbt_project.target_path / "dagster").stream()
+
+
+defs = dg.Definitions(assets=[dbt_models], resources={"dbt": dbt_cli_resource()})

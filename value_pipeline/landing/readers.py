@@ -1,0 +1,218 @@
+"""Read landing files into one all-text DuckDB table with DuckDB's own readers.
+
+Every reader yields the contract's columns as text (missing optional columns as NULL), an ``extra``
+JSON object with the columns the contract does not name, the file, its dt= partition and the line of
+each row. Typing and validation happen afterwards, in SQL, over the whole batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections.abc import Iterable, Sequence
+
+import duckdb
+import pandas as pd
+
+from value_pipeline.contracts import Contract
+from value_pipeline.landing.discovery import (
+    LandingError,
+    LandingFile,
+    check_xlsx,
+    read_header_line,
+    sniff_delimiter,
+)
+
+
+def normalise(name: str) -> str:
+    """Column names are matched case-insensitively after trimming (landing contract)."""
+    return name.strip().lower()
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _file_list(files: Sequence[LandingFile]) -> str:
+    return "[" + ", ".join(quote_literal(str(f.path)) for f in files) + "]"
+
+
+def _map_columns(contract: Contract, delivered: Sequence[str], where: str) -> tuple[dict[str, str], list[str]]:
+    """Map contract columns to delivered names; return (contract name -> delivered, extra names)."""
+    by_norm: dict[str, str] = {}
+    for name in delivered:
+        norm = normalise(name)
+        if norm in by_norm:
+            raise LandingError(f"{where}: column {norm!r} appears twice in the header")
+        by_norm[norm] = name
+    missing = [c.name for c in contract.columns if c.required and c.name not in by_norm]
+    if missing:
+        hint = ""
+        if len(delivered) == 1:
+            hint = f" (the header has a single column {delivered[0]!r}: is the delimiter a comma or semicolon?)"
+        raise LandingError(
+            f"{where}: missing required column(s) {', '.join(missing)} for contract {contract.name}{hint}"
+        )
+    mapping = {c.name: by_norm[c.name] for c in contract.columns if c.name in by_norm}
+    contract_names = {c.name for c in contract.columns}
+    extras = [by_norm[n] for n in by_norm if n not in contract_names]
+    return mapping, extras
+
+
+def _projection(contract: Contract, mapping: dict[str, str], extras: Sequence[tuple[str, str]], text) -> str:
+    """SELECT list in the batch layout; ``text(name)`` renders a delivered column as text.
+
+    ``extras`` pairs each column the contract does not name (its JSON key) with its delivered name.
+    """
+    cols = [
+        f"{text(mapping[c.name]) if c.name in mapping else 'cast(null as varchar)'} as {quote_ident(c.name)}"
+        for c in contract.columns
+    ]
+    if extras:
+        pairs = ", ".join(f"{quote_literal(normalise(key))}, {text(name)}" for key, name in extras)
+        cols.append(f"cast(json_object({pairs}) as varchar) as extra")
+    else:
+        cols.append("cast(null as varchar) as extra")
+    return ", ".join(cols)
+
+
+def _as_text(name: str) -> str:
+    return f"cast({quote_ident(name)} as varchar)"
+
+
+def _csv_groups(files: Iterable[LandingFile]) -> dict[tuple, list[LandingFile]]:
+    groups: dict[tuple, list[LandingFile]] = {}
+    for file in files:
+        header = read_header_line(file)
+        delimiter = sniff_delimiter(header)
+        names = tuple(next(iter(_split_header(header, delimiter))))
+        groups.setdefault((delimiter, names, file.compressed), []).append(file)
+    return groups
+
+
+def _split_header(header: str, delimiter: str):
+    return csv.reader([header], delimiter=delimiter)
+
+
+def _select_csv(contract: Contract, files: list[LandingFile], key: tuple) -> str:
+    delimiter, names, _ = key
+    mapping, extras = _map_columns(contract, names, files[0].relative_path)
+    # Rename the header to positional names so odd delivered names cannot clash in SQL.
+    positional = [f"c{i}" for i in range(len(names))]
+    rename = dict(zip(names, positional, strict=True))
+    mapping = {k: rename[v] for k, v in mapping.items()}
+    projection = _projection(contract, mapping, [(e, rename[e]) for e in extras], _as_text)
+    return (
+        f"select {projection}, filename as _file from read_csv({_file_list(files)}, header = true, "
+        f"delim = {quote_literal(delimiter)}, quote = '\"', escape = '\"', all_varchar = true, "
+        f"names = [{', '.join(quote_literal(p) for p in positional)}], filename = true, "
+        f"null_padding = false, strict_mode = true)"
+    )
+
+
+def _select_jsonl(con: duckdb.DuckDBPyConnection, contract: Contract, files: list[LandingFile]) -> str:
+    source = f"read_ndjson_objects({_file_list(files)}, filename = true)"
+    try:
+        keys = [r[0] for r in con.sql(f"select distinct unnest(json_keys(json)) from {source}").fetchall()]
+    except duckdb.Error as exc:
+        raise LandingError(f"{', '.join(f.relative_path for f in files)}: unreadable JSON Lines ({exc})") from exc
+    mapping, extras = _map_columns(contract, keys, files[0].relative_path)
+
+    def text(key: str) -> str:
+        return f"json_extract_string(json, {quote_literal('$.' + quote_ident(key))})"
+
+    return f"select {_projection(contract, mapping, [(e, e) for e in extras], text)}, filename as _file from {source}"
+
+
+def _select_parquet(con: duckdb.DuckDBPyConnection, contract: Contract, files: list[LandingFile]) -> str:
+    source = f"read_parquet({_file_list(files)}, filename = true, union_by_name = true)"
+    try:
+        names = [r[0] for r in con.sql(f"describe select * exclude (filename) from {source}").fetchall()]
+    except duckdb.Error as exc:
+        raise LandingError(f"{', '.join(f.relative_path for f in files)}: unreadable Parquet ({exc})") from exc
+    mapping, extras = _map_columns(contract, names, files[0].relative_path)
+    projection = _projection(contract, mapping, [(e, e) for e in extras], _as_text)
+    return f"select {projection}, filename as _file from {source}"
+
+
+def _register_xlsx(con: duckdb.DuckDBPyConnection, contract: Contract, file: LandingFile, view: str) -> str:
+    check_xlsx(file)
+    try:
+        frame = pd.read_excel(file.path, dtype=str, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many unrelated types for a damaged workbook
+        raise LandingError(f"{file.relative_path}: cannot read the workbook ({exc})") from exc
+    if frame.columns.empty:
+        raise LandingError(f"{file.relative_path}: the workbook's first sheet is empty (a header row is required)")
+    frame.columns = [str(c) for c in frame.columns]
+    mapping, extras = _map_columns(contract, list(frame.columns), file.relative_path)
+    frame = frame.astype(object).where(frame.notna(), None)
+    frame["_file"] = str(file.path)
+    con.register(view, frame)
+    return f"select {_projection(contract, mapping, [(e, e) for e in extras], _as_text)}, _file from {view}"
+
+
+def read_batch(con: duckdb.DuckDBPyConnection, contract: Contract, files: Sequence[LandingFile], table: str) -> None:
+    """Create temp table ``table``: every row of ``files`` as text, with file, partition and line.
+
+    File-level problems raise LandingError naming the file (and column) before anything is written.
+    """
+    selects: list[str] = []
+    csv_files = [f for f in files if f.format == "csv"]
+    for key, group in _csv_groups(csv_files).items():
+        selects.append(_select_csv(contract, group, key))
+    jsonl = [f for f in files if f.format == "jsonl"]
+    if jsonl:
+        selects.append(_select_jsonl(con, contract, jsonl))
+    parquet = [f for f in files if f.format == "parquet"]
+    if parquet:
+        selects.append(_select_parquet(con, contract, parquet))
+    for n, file in enumerate(f for f in files if f.format == "xlsx"):
+        selects.append(_register_xlsx(con, contract, file, f"_xlsx_{table}_{n}"))
+
+    con.execute(f"create or replace temp table {table}_rows as {_empty(contract)}")
+    try:
+        # One INSERT per reader keeps each file's rows in line order (insertion order is preserved).
+        for select in selects:
+            con.execute(f"insert into {table}_rows {select}")
+    except duckdb.Error as exc:
+        raise LandingError(f"{contract.name}: cannot read {_describe(files)}: {exc}") from exc
+    paths = {str(f.path): f for f in files}
+    con.register(
+        f"{table}_files",
+        pd.DataFrame(
+            {
+                "_file": list(paths),
+                "_source_file": [f.relative_path for f in paths.values()],
+                "_partition_date": [f.partition_date for f in paths.values()],
+                # Header rows: line 1 of CSV and Excel files holds the column names.
+                "_first_line": [2 if f.format in {"csv", "xlsx"} else 1 for f in paths.values()],
+            }
+        ),
+    )
+    con.execute(
+        f"""
+        create or replace temp table {table} as
+        select r.* exclude (_file), f._source_file, cast(f._partition_date as date) as _partition_date,
+               cast(row_number() over (partition by r._file order by r.rowid) + f._first_line - 1 as bigint)
+                   as _source_line
+        from {table}_rows as r
+        join {table}_files as f on f._file = r._file
+        """
+    )
+    con.execute(f"drop table {table}_rows")
+    con.unregister(f"{table}_files")
+
+
+def _describe(files: Sequence[LandingFile]) -> str:
+    names = [f.relative_path for f in itertools.islice(files, 3)]
+    more = f" and {len(files) - 3} more" if len(files) > 3 else ""
+    return ", ".join(names) + more
+
+
+def _empty(contract: Contract) -> str:
+    cols = ", ".join(f"cast(null as varchar) as {quote_ident(c.name)}" for c in contract.columns)
+    return f"select {cols}, cast(null as varchar) as extra, cast(null as varchar) as _file where false"
