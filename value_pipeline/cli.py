@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from datetime import date
@@ -32,13 +33,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from value_pipeline.generator import generate
 
     started = time.perf_counter()
+    if args.force:
+        shutil.rmtree(args.out, ignore_errors=True)
     truth = generate(
         Path(args.out), events=args.events, size=args.size, seed=args.seed, progress=lambda m: console.log(m)
     )
-    written = truth.get("counts", {}).get("workflow_events", {})
+    rows = truth["workflow_events"]["rows_written"]
     console.print(
         f"[green]Generated[/] landing data in {args.out} in {time.perf_counter() - started:.1f} s "
-        f"({written.get('rows_written', '?')} workflow-event rows); ground truth in {Path(args.out) / 'ground_truth.json'}"
+        f"({rows} workflow-event rows); ground truth in {Path(args.out) / 'ground_truth.json'}"
     )
     return 0
 
@@ -52,18 +55,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 1
     table = Table(title=f"Landing validation: {args.landing}")
     for column in ("source", "files", "landed", "accepted", "quarantined", "result"):
-        table.add_column(column, justify="right" if column in {"files", "landed", "accepted", "quarantined"} else "left")
+        table.add_column(column, justify="left" if column in {"source", "result"} else "right")
+    reasons = Table(title="Quarantined rows by reason")
+    for column in ("source", "reason", "rows"):
+        reasons.add_column(column, justify="right" if column == "rows" else "left")
     for source in report.sources:
         if source.error:
             table.add_row(source.source, "", "", "", "", f"[red]{source.error}[/]")
             continue
         r = source.result
-        reasons = "; ".join(f"{n} x {reason}" for reason, n in list(r.reasons.items())[:3])
         table.add_row(
-            source.source, str(len(r.files)), str(r.landed), str(r.accepted), str(r.quarantined),
-            f"[yellow]{reasons}[/]" if reasons else "[green]ok[/]",
+            source.source,
+            str(len(r.files)),
+            str(r.landed),
+            str(r.accepted),
+            str(r.quarantined),
+            "[yellow]rows quarantined[/]" if r.quarantined else "[green]ok[/]",
         )
+        for reason, n in r.reasons.items():
+            reasons.add_row(source.source, reason, str(n))
     console.print(table)
+    if reasons.row_count:
+        console.print(reasons)
     for chain_id, reason in report.rejected_value_chains:
         console.print(f"[yellow]Value chain {chain_id} rejected:[/] {reason}")
     return 0 if report.ok else 1
@@ -81,8 +94,11 @@ def _partition_range(landing: Path) -> tuple[str, str]:
     return dates[0].isoformat(), dates[-1].isoformat()
 
 
-def run_job(settings: Settings, partition: str | None) -> bool:
-    """Execute the job in this process, recorded in the Dagster instance (DAGSTER_HOME)."""
+def run_job(settings: Settings, partition: str | None):
+    """Execute the job in this process, recorded in the Dagster instance (DAGSTER_HOME).
+
+    Returns the ExecuteInProcessResult (``.success`` tells whether every step and blocking check passed).
+    """
     import dagster as dg
 
     from value_pipeline.definitions import defs
@@ -99,7 +115,9 @@ def run_job(settings: Settings, partition: str | None) -> bool:
         raise SystemExit(f"the landing data starts on {first}, before VALUE_PIPELINE_START_DATE={start}")
     tags["dagster/asset_partition_range_start"] = first
     tags["dagster/asset_partition_range_end"] = last
-    console.print(f"Running value_pipeline_job for partitions {first} .. {last} (landing {settings.landing_root})")
+    console.print(
+        f"Running value_pipeline_job for partitions {first} .. {last} (landing {settings.landing_root})"
+    )
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
@@ -109,12 +127,12 @@ def run_job(settings: Settings, partition: str | None) -> bool:
         )
     status = "[green]succeeded[/]" if result.success else "[red]failed[/]"
     console.print(f"Run {result.run_id} {status}")
-    return result.success
+    return result
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _configure(Path(args.landing) if args.landing else None)
-    ok = run_job(settings, args.partition)
+    ok = run_job(settings, args.partition).success
     if ok:
         from value_pipeline.summary import print_summary
 
@@ -127,9 +145,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.fresh or not (settings.landing_root / "registry").is_dir():
         from value_pipeline.generator import generate
 
+        shutil.rmtree(settings.landing_root, ignore_errors=True)
         console.print(f"Generating the demo landing data into {settings.landing_root}")
         generate(settings.landing_root, size="small", seed=args.seed, progress=lambda m: console.log(m))
-    ok = run_job(settings, None)
+    ok = run_job(settings, None).success
     if ok:
         from value_pipeline.summary import print_summary
 
@@ -143,6 +162,14 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
     prepare_manifest(force=True)
     console.print("dbt manifest prepared")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from value_pipeline.docs import write_pages
+
+    for path in write_pages():
+        console.print(f"wrote {path}")
     return 0
 
 
@@ -166,13 +193,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="write deterministic demo landing data and its ground truth")
     gen.add_argument("--out", required=True)
-    gen.add_argument("--events", type=int, default=None, help="about N workflow events (default: the size preset)")
+    gen.add_argument(
+        "--events", type=int, default=None, help="about N workflow events (default: the size preset)"
+    )
     gen.add_argument("--size", default="small")
     gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--force", action="store_true", help="replace DIR if it already holds files")
     gen.set_defaults(func=cmd_generate)
 
-    prepare = sub.add_parser("prepare", help="parse the dbt project (writes the manifest the definitions load)")
+    prepare = sub.add_parser(
+        "prepare", help="parse the dbt project (writes the manifest the definitions load)"
+    )
     prepare.set_defaults(func=cmd_prepare)
+
+    docs = sub.add_parser("docs", help="regenerate docs pages built from the contracts and the KPI catalogue")
+    docs.set_defaults(func=cmd_docs)
     return parser
 
 

@@ -32,45 +32,104 @@ class RegistryError(ValueError):
 # Column names and SQL types of every raw.registry_* table, in order.
 TABLES: dict[str, list[tuple[str, str]]] = {
     "registry_settings": [("setting_key", "VARCHAR"), ("setting_value", "VARCHAR")],
-    "registry_business_units": [("business_unit_id", "VARCHAR"), ("business_unit_name", "VARCHAR"), ("owner", "VARCHAR")],
+    "registry_business_units": [
+        ("business_unit_id", "VARCHAR"),
+        ("business_unit_name", "VARCHAR"),
+        ("owner", "VARCHAR"),
+    ],
     "registry_teams": [("team_id", "VARCHAR"), ("team_name", "VARCHAR"), ("business_unit_id", "VARCHAR")],
     "registry_use_cases": [
-        ("use_case_id", "VARCHAR"), ("use_case_name", "VARCHAR"), ("process", "VARCHAR"), ("owner", "VARCHAR"),
-        ("business_unit_id", "VARCHAR"), ("primary_team_id", "VARCHAR"), ("status", "VARCHAR"),
-        ("identified_date", "DATE"), ("go_live_date", "DATE"), ("baseline_days", "INTEGER"),
-        ("post_window_mode", "VARCHAR"), ("value_target", "DOUBLE"),
+        ("use_case_id", "VARCHAR"),
+        ("use_case_name", "VARCHAR"),
+        ("process", "VARCHAR"),
+        ("owner", "VARCHAR"),
+        ("business_unit_id", "VARCHAR"),
+        ("primary_team_id", "VARCHAR"),
+        ("status", "VARCHAR"),
+        ("identified_date", "DATE"),
+        ("go_live_date", "DATE"),
+        ("baseline_days", "INTEGER"),
+        ("post_window_mode", "VARCHAR"),
+        ("value_target", "DOUBLE"),
     ],
-    "registry_use_case_teams": [("use_case_id", "VARCHAR"), ("team_id", "VARCHAR"), ("team_order", "INTEGER")],
+    "registry_use_case_teams": [
+        ("use_case_id", "VARCHAR"),
+        ("team_id", "VARCHAR"),
+        ("team_order", "INTEGER"),
+    ],
     "registry_kpis": [
-        ("kpi_id", "VARCHAR"), ("kpi_name", "VARCHAR"), ("definition", "VARCHAR"), ("unit", "VARCHAR"),
-        ("direction", "VARCHAR"), ("baseline", "DOUBLE"), ("baseline_date", "DATE"), ("target", "DOUBLE"),
-        ("target_date", "DATE"), ("tolerance", "DOUBLE"), ("owner", "VARCHAR"), ("question_id", "VARCHAR"),
+        ("kpi_id", "VARCHAR"),
+        ("kpi_name", "VARCHAR"),
+        ("definition", "VARCHAR"),
+        ("unit", "VARCHAR"),
+        ("direction", "VARCHAR"),
+        ("baseline", "DOUBLE"),
+        ("baseline_date", "DATE"),
+        ("target", "DOUBLE"),
+        ("target_date", "DATE"),
+        ("tolerance", "DOUBLE"),
+        ("owner", "VARCHAR"),
+        ("question_id", "VARCHAR"),
     ],
     "registry_sla_policies": [("priority", "VARCHAR"), ("use_case_id", "VARCHAR"), ("sla_hours", "DOUBLE")],
     "registry_value_chains": [
-        ("value_chain_id", "VARCHAR"), ("value_chain_name", "VARCHAR"), ("insight_text", "VARCHAR"),
-        ("insight_evidence_source", "VARCHAR"), ("action_text", "VARCHAR"), ("action_kind", "VARCHAR"),
-        ("action_start_date", "DATE"), ("action_owner", "VARCHAR"), ("metric", "VARCHAR"),
-        ("metric_class", "VARCHAR"), ("direction", "VARCHAR"), ("design_type", "VARCHAR"),
-        ("evidence_source", "VARCHAR"), ("use_case_id", "VARCHAR"), ("pre_window_start", "DATE"),
-        ("pre_window_end", "DATE"), ("post_window_start", "DATE"), ("post_window_end", "DATE"),
-        ("unit_value", "DOUBLE"), ("unit_value_currency", "VARCHAR"), ("exposure", "DOUBLE"),
-        ("exposure_unit", "VARCHAR"), ("action_cost_ref", "VARCHAR"),
+        ("value_chain_id", "VARCHAR"),
+        ("value_chain_name", "VARCHAR"),
+        ("insight_text", "VARCHAR"),
+        ("insight_evidence_source", "VARCHAR"),
+        ("action_text", "VARCHAR"),
+        ("action_kind", "VARCHAR"),
+        ("action_start_date", "DATE"),
+        ("action_owner", "VARCHAR"),
+        ("metric", "VARCHAR"),
+        ("metric_class", "VARCHAR"),
+        ("direction", "VARCHAR"),
+        ("design_type", "VARCHAR"),
+        ("evidence_source", "VARCHAR"),
+        ("use_case_id", "VARCHAR"),
+        ("pre_window_start", "DATE"),
+        ("pre_window_end", "DATE"),
+        ("post_window_start", "DATE"),
+        ("post_window_end", "DATE"),
+        ("unit_value", "DOUBLE"),
+        ("unit_value_currency", "VARCHAR"),
+        ("exposure", "DOUBLE"),
+        ("exposure_unit", "VARCHAR"),
+        ("action_cost_ref", "VARCHAR"),
     ],
-    "registry_value_chain_teams": [("value_chain_id", "VARCHAR"), ("team_id", "VARCHAR"), ("group_name", "VARCHAR")],
+    "registry_value_chain_teams": [
+        ("value_chain_id", "VARCHAR"),
+        ("team_id", "VARCHAR"),
+        ("group_name", "VARCHAR"),
+    ],
     "registry_value_chain_rejections": [("value_chain_id", "VARCHAR"), ("reason", "VARCHAR")],
     "registry_hypotheses": [
-        ("hypothesis_id", "VARCHAR"), ("scope_type", "VARCHAR"), ("scope_id", "VARCHAR"), ("pain_points", "VARCHAR"),
-        ("value_drivers", "VARCHAR"), ("assumptions", "VARCHAR"), ("projected_roi", "DOUBLE"),
+        ("hypothesis_id", "VARCHAR"),
+        ("scope_type", "VARCHAR"),
+        ("scope_id", "VARCHAR"),
+        ("pain_points", "VARCHAR"),
+        ("value_drivers", "VARCHAR"),
+        ("assumptions", "VARCHAR"),
+        ("projected_roi", "DOUBLE"),
         ("projected_value", "DOUBLE"),
     ],
     "registry_commitments": [
-        ("commitment_id", "VARCHAR"), ("hypothesis_id", "VARCHAR"), ("kpi_id", "VARCHAR"), ("scope_type", "VARCHAR"),
-        ("scope_id", "VARCHAR"), ("baseline", "DOUBLE"), ("target", "DOUBLE"), ("deadline", "DATE"),
-        ("owner", "VARCHAR"), ("terms", "VARCHAR"), ("valid_from", "DATE"),
+        ("commitment_id", "VARCHAR"),
+        ("hypothesis_id", "VARCHAR"),
+        ("kpi_id", "VARCHAR"),
+        ("scope_type", "VARCHAR"),
+        ("scope_id", "VARCHAR"),
+        ("baseline", "DOUBLE"),
+        ("target", "DOUBLE"),
+        ("deadline", "DATE"),
+        ("owner", "VARCHAR"),
+        ("terms", "VARCHAR"),
+        ("valid_from", "DATE"),
     ],
     "registry_commitment_milestones": [
-        ("commitment_id", "VARCHAR"), ("milestone_date", "DATE"), ("milestone_target", "DOUBLE"),
+        ("commitment_id", "VARCHAR"),
+        ("milestone_date", "DATE"),
+        ("milestone_target", "DOUBLE"),
     ],
 }
 
@@ -125,7 +184,9 @@ def _check_unique(entries: list[dict], section: str, source: str) -> None:
     for n, entry in enumerate(entries):
         key = str(entry.get("id"))
         if key in seen:
-            raise RegistryError(f"{source}: duplicate id {key!r} in `{section}` (entries {seen[key]} and {n})")
+            raise RegistryError(
+                f"{source}: duplicate id {key!r} in `{section}` (entries {seen[key]} and {n})"
+            )
         seen[key] = n
 
 
@@ -155,9 +216,26 @@ def parse_registry(text: str, source: str) -> Registry:
         raise RegistryError(f"{source}: the registry must be a YAML mapping")
     sections = {
         s: _entries(doc, s, source)
-        for s in ("business_units", "teams", "use_cases", "kpis", "sla_policies", "value_chains", "hypotheses", "commitments")
+        for s in (
+            "business_units",
+            "teams",
+            "use_cases",
+            "kpis",
+            "sla_policies",
+            "value_chains",
+            "hypotheses",
+            "commitments",
+        )
     }
-    for section in ("business_units", "teams", "use_cases", "kpis", "value_chains", "hypotheses", "commitments"):
+    for section in (
+        "business_units",
+        "teams",
+        "use_cases",
+        "kpis",
+        "value_chains",
+        "hypotheses",
+        "commitments",
+    ):
         for n, entry in enumerate(sections[section]):
             _require(entry, ("id",), f"{source}: {section}[{n}]")
         _check_unique(sections[section], section, source)
@@ -166,7 +244,9 @@ def parse_registry(text: str, source: str) -> Registry:
     teams = set(str(t["id"]) for t in sections["teams"])
     for team in sections["teams"]:
         if team.get("business_unit") not in units:
-            raise RegistryError(f"{source}: teams[{team['id']}]: unknown business_unit {team.get('business_unit')!r}")
+            raise RegistryError(
+                f"{source}: teams[{team['id']}]: unknown business_unit {team.get('business_unit')!r}"
+            )
     for uc in sections["use_cases"]:
         where = f"{source}: use_cases[{uc['id']}]"
         _require(uc, ("name", "business_unit", "status"), where)
@@ -276,10 +356,18 @@ def registry_tables(registry: Registry) -> dict[str, list[tuple]]:
         "registry_teams": [(t["id"], t.get("name"), t["business_unit"]) for t in s["teams"]],
         "registry_use_cases": [
             (
-                u["id"], u["name"], u.get("process"), u.get("owner"), u["business_unit"],
-                (u.get("teams") or [None])[0], u["status"], d(u.get("identified_date"), u["id"]),
-                d(u.get("go_live_date"), u["id"]), int(u.get("baseline_days", 90)),
-                u.get("post_window", "to_date"), float(u.get("value_target", 0)),
+                u["id"],
+                u["name"],
+                u.get("process"),
+                u.get("owner"),
+                u["business_unit"],
+                (u.get("teams") or [None])[0],
+                u["status"],
+                d(u.get("identified_date"), u["id"]),
+                d(u.get("go_live_date"), u["id"]),
+                int(u.get("baseline_days", 90)),
+                u.get("post_window", "to_date"),
+                float(u.get("value_target", 0)),
             )
             for u in s["use_cases"]
         ],
@@ -288,34 +376,60 @@ def registry_tables(registry: Registry) -> dict[str, list[tuple]]:
         ],
         "registry_kpis": [
             (
-                k["id"], k["name"], k.get("definition"), k["unit"], k["direction"], float(k.get("baseline", 0)),
-                d(k["baseline_date"], k["id"]), float(k["target"]), d(k["target_date"], k["id"]),
-                float(k.get("tolerance", 0.10)), k.get("owner"), k.get("question_id"),
+                k["id"],
+                k["name"],
+                k.get("definition"),
+                k["unit"],
+                k["direction"],
+                float(k.get("baseline", 0)),
+                d(k["baseline_date"], k["id"]),
+                float(k["target"]),
+                d(k["target_date"], k["id"]),
+                float(k.get("tolerance", 0.10)),
+                k.get("owner"),
+                k.get("question_id"),
             )
             for k in s["kpis"]
         ],
-        "registry_sla_policies": [(p["priority"], p.get("use_case_id"), float(p["sla_hours"])) for p in s["sla_policies"]],
+        "registry_sla_policies": [
+            (p["priority"], p.get("use_case_id"), float(p["sla_hours"])) for p in s["sla_policies"]
+        ],
         "registry_value_chains": [],
         "registry_value_chain_teams": [],
         "registry_value_chain_rejections": list(registry.rejected_value_chains),
         "registry_hypotheses": [
             (
-                h["id"], h.get("scope_type"), h.get("scope_id"), _json(h.get("pain_points")),
-                _json(h.get("value_drivers")), _json(h.get("assumptions")), h.get("projected_roi"),
+                h["id"],
+                h.get("scope_type"),
+                h.get("scope_id"),
+                _json(h.get("pain_points")),
+                _json(h.get("value_drivers")),
+                _json(h.get("assumptions")),
+                h.get("projected_roi"),
                 h.get("projected_value"),
             )
             for h in s["hypotheses"]
         ],
         "registry_commitments": [
             (
-                c["id"], c.get("hypothesis_id"), c["kpi_id"], c["scope_type"], c["scope_id"],
-                float(c.get("baseline", 0)), float(c["target"]), d(c["deadline"], c["id"]), c.get("owner"),
-                _json(c.get("terms")), d(c.get("valid_from"), c["id"]),
+                c["id"],
+                c.get("hypothesis_id"),
+                c["kpi_id"],
+                c["scope_type"],
+                c["scope_id"],
+                float(c.get("baseline", 0)),
+                float(c["target"]),
+                d(c["deadline"], c["id"]),
+                c.get("owner"),
+                _json(c.get("terms")),
+                d(c.get("valid_from"), c["id"]),
             )
             for c in s["commitments"]
         ],
         "registry_commitment_milestones": [
-            (c["id"], d(m["date"], c["id"]), float(m["target"])) for c in s["commitments"] for m in c.get("milestones") or []
+            (c["id"], d(m["date"], c["id"]), float(m["target"]))
+            for c in s["commitments"]
+            for m in c.get("milestones") or []
         ],
     }
     for chain in s["value_chains"]:
@@ -323,12 +437,28 @@ def registry_tables(registry: Registry) -> dict[str, list[tuple]]:
         pre, post = design.get("pre_window") or [None, None], design.get("post_window") or [None, None]
         tables["registry_value_chains"].append(
             (
-                chain["id"], chain.get("name"), insight.get("text"), insight.get("evidence_source"), action["text"],
-                action.get("kind"), d(action["start_date"], chain["id"]), action.get("owner"), chain["metric"],
-                chain["metric_class"], chain.get("direction", "higher_is_better"), design["type"],
-                design["evidence"], design.get("use_case_id"), d(pre[0], chain["id"]), d(pre[1], chain["id"]),
-                d(post[0], chain["id"]), d(post[1], chain["id"]), chain.get("unit_value"),
-                chain.get("unit_value_currency"), chain.get("exposure"), chain.get("exposure_unit"),
+                chain["id"],
+                chain.get("name"),
+                insight.get("text"),
+                insight.get("evidence_source"),
+                action["text"],
+                action.get("kind"),
+                d(action["start_date"], chain["id"]),
+                action.get("owner"),
+                chain["metric"],
+                chain["metric_class"],
+                chain.get("direction", "higher_is_better"),
+                design["type"],
+                design["evidence"],
+                design.get("use_case_id"),
+                d(pre[0], chain["id"]),
+                d(pre[1], chain["id"]),
+                d(post[0], chain["id"]),
+                d(post[1], chain["id"]),
+                chain.get("unit_value"),
+                chain.get("unit_value_currency"),
+                chain.get("exposure"),
+                chain.get("exposure_unit"),
                 chain.get("action_cost_ref"),
             )
         )

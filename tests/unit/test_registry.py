@@ -43,7 +43,10 @@ def test_duplicate_ids_are_refused():
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: d["use_cases"][0].update(status="done"), r"use_cases\[UC01\].status: 'done' is not one of"),
+        (
+            lambda d: d["use_cases"][0].update(status="done"),
+            r"use_cases\[UC01\].status: 'done' is not one of",
+        ),
         (lambda d: d["use_cases"][0].update(business_unit="nowhere"), "unknown business_unit 'nowhere'"),
         (lambda d: d["use_cases"][0].pop("go_live_date"), "an automated use case needs a go_live_date"),
         (lambda d: d["kpis"][0].update(target_date="2024-01-01"), "target_date must be after baseline_date"),

@@ -14,7 +14,13 @@ import yaml
 
 CONTRACTS_DIR = Path(__file__).parent / "v1"
 
-COLUMN_TYPES = {"string": "VARCHAR", "timestamp": "TIMESTAMP", "date": "DATE", "number": "DOUBLE", "boolean": "BOOLEAN"}
+COLUMN_TYPES = {
+    "string": "VARCHAR",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+}
 
 # Load metadata appended to every raw contract table, in this order (see docs/architecture.md).
 META_COLUMNS = (
@@ -88,8 +94,28 @@ class Contract:
         return [(c.target, c.sql_type) for c in self.columns] + list(META_COLUMNS)
 
 
+COLUMN_KEYS = {
+    "name",
+    "type",
+    "required",
+    "description",
+    "target",
+    "enum",
+    "min",
+    "exclusive_min",
+    "references",
+    "first_of_month",
+    "currency",
+    "pseudonymise",
+}
+
+
 def _parse(path: Path) -> Contract:
     spec = yaml.safe_load(path.read_text())
+    for c in spec["columns"]:
+        # An unquoted comma in a YAML flow mapping silently splits a description into bogus keys.
+        if unknown_keys := set(c) - COLUMN_KEYS:
+            raise ValueError(f"{path}: column {c.get('name')!r} has unknown keys {sorted(unknown_keys)}")
     columns = tuple(
         Column(
             name=c["name"],

@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from value_pipeline.config import DBT_PROJECT_DIR, Settings
 
@@ -20,7 +26,9 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 
 def dbt_cli_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)
+    return DbtCliResource(
+        project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE
+    )
 
 
 def prepare_manifest(force: bool = False) -> None:
@@ -48,9 +56,17 @@ class ValuePipelineTranslator(DagsterDbtTranslator):
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
-            return spec.replace_attributes(key=dg.AssetKey(["raw", props.get("identifier") or props["name"]]), group_name="ingest")
+            return spec.replace_attributes(
+                key=dg.AssetKey(["raw", props.get("identifier") or props["name"]]), group_name="ingest"
+            )
         layer = layer_of(props)
-        owners = [o for o in [props.get("meta", {}).get("owner") or props.get("config", {}).get("meta", {}).get("owner")] if o]
+        owners = [
+            o
+            for o in [
+                props.get("meta", {}).get("owner") or props.get("config", {}).get("meta", {}).get("owner")
+            ]
+            if o
+        ]
         return spec.replace_attributes(
             key=dg.AssetKey([layer, props["name"]]),
             group_name=layer,

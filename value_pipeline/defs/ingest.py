@@ -16,7 +16,9 @@ REGISTRY_KEYS = [dg.AssetKey(["raw", table]) for table in TABLES]
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(key, group_name="ingest", kinds={"duckdb", "yaml"}, description=f"Registry table {key.path[-1]}.")
+        dg.AssetSpec(
+            key, group_name="ingest", kinds={"duckdb", "yaml"}, description=f"Registry table {key.path[-1]}."
+        )
         for key in REGISTRY_KEYS
     ],
     name="registry",

@@ -60,7 +60,9 @@ def partition_of(folder: Path) -> date | None:
         raise LandingError(f"{folder}: folder name is not a valid dt=YYYY-MM-DD date") from exc
 
 
-def discover(landing_root: Path, contract: Contract, partitions: set[date] | None = None) -> list[LandingFile]:
+def discover(
+    landing_root: Path, contract: Contract, partitions: set[date] | None = None
+) -> list[LandingFile]:
     """Every file of ``contract`` under ``landing_root``, sorted by partition then path.
 
     Event sources only accept files inside ``dt=`` folders; snapshot sources also accept files at the

@@ -121,7 +121,7 @@ def load_source(
         raise LandingError(f"{contract.name}: validation failed: {exc}") from exc
 
     typed = ", ".join(quote_ident(c.target) for c in contract.columns)
-    delivered = "(select distinct _partition_date from {batch}_checked)".format(batch=batch)
+    delivered = f"(select distinct _partition_date from {batch}_checked)"
     stamp = "cast(current_timestamp as timestamp)"
     con.execute("begin transaction")
     try:
@@ -135,7 +135,8 @@ def load_source(
             f"delete from raw.quarantine where source = '{contract.name}' and _partition_date in {delivered}"
         )
         con.execute(
-            f"insert into raw.quarantine select '{contract.name}', _source_file, _source_line, _column, _reason, "
+            f"insert into raw.quarantine select '{contract.name}', _source_file, _source_line, _column, "
+            f"_reason, "
             f"_record, _partition_date, '{batch_id}', {stamp} from {batch}_checked where _reason is not null"
         )
         con.execute(
@@ -153,18 +154,19 @@ def load_source(
         con.execute("rollback")
         raise
     # The audit rows this load wrote are the per-file counts; landed counts come from the read batch.
-    landed = dict(
-        con.execute(f"select _source_file, count(*) from {batch} group by _source_file").fetchall()
-    )
+    landed = dict(con.execute(f"select _source_file, count(*) from {batch} group by _source_file").fetchall())
     for source_file, partition, _, accepted, quarantined in con.execute(
         f"select source_file, _partition_date, landed_rows, accepted_rows, quarantined_rows "
         f"from raw.load_audit where _batch_id = '{batch_id}' and source = '{contract.name}' "
         f"order by _partition_date, source_file"
     ).fetchall():
-        result.files.append(FileLoad(source_file, partition, landed.get(source_file, 0), accepted, quarantined))
+        result.files.append(
+            FileLoad(source_file, partition, landed.get(source_file, 0), accepted, quarantined)
+        )
     result.reasons = dict(
         con.execute(
-            f"select _reason, count(*) from {batch}_checked where _reason is not null group by 1 order by 2 desc"
+            f"select _reason, count(*) from {batch}_checked where _reason is not null "
+            f"group by 1 order by 2 desc"
         ).fetchall()
     )
     con.execute(f"drop table {batch}")

@@ -41,7 +41,9 @@ def _file_list(files: Sequence[LandingFile]) -> str:
     return "[" + ", ".join(quote_literal(str(f.path)) for f in files) + "]"
 
 
-def _map_columns(contract: Contract, delivered: Sequence[str], where: str) -> tuple[dict[str, str], list[str]]:
+def _map_columns(
+    contract: Contract, delivered: Sequence[str], where: str
+) -> tuple[dict[str, str], list[str]]:
     """Map contract columns to delivered names; return (contract name -> delivered, extra names)."""
     by_norm: dict[str, str] = {}
     for name in delivered:
@@ -53,7 +55,9 @@ def _map_columns(contract: Contract, delivered: Sequence[str], where: str) -> tu
     if missing:
         hint = ""
         if len(delivered) == 1:
-            hint = f" (the header has a single column {delivered[0]!r}: is the delimiter a comma or semicolon?)"
+            hint = (
+                f" (the header has a single column {delivered[0]!r}: is the delimiter a comma or semicolon?)"
+            )
         raise LandingError(
             f"{where}: missing required column(s) {', '.join(missing)} for contract {contract.name}{hint}"
         )
@@ -119,13 +123,16 @@ def _select_jsonl(con: duckdb.DuckDBPyConnection, contract: Contract, files: lis
     try:
         keys = [r[0] for r in con.sql(f"select distinct unnest(json_keys(json)) from {source}").fetchall()]
     except duckdb.Error as exc:
-        raise LandingError(f"{', '.join(f.relative_path for f in files)}: unreadable JSON Lines ({exc})") from exc
+        raise LandingError(
+            f"{', '.join(f.relative_path for f in files)}: unreadable JSON Lines ({exc})"
+        ) from exc
     mapping, extras = _map_columns(contract, keys, files[0].relative_path)
 
     def text(key: str) -> str:
         return f"json_extract_string(json, {quote_literal('$.' + quote_ident(key))})"
 
-    return f"select {_projection(contract, mapping, [(e, e) for e in extras], text)}, filename as _file from {source}"
+    projection = _projection(contract, mapping, [(e, e) for e in extras], text)
+    return f"select {projection}, filename as _file from {source}"
 
 
 def _select_parquet(con: duckdb.DuckDBPyConnection, contract: Contract, files: list[LandingFile]) -> str:
@@ -133,7 +140,9 @@ def _select_parquet(con: duckdb.DuckDBPyConnection, contract: Contract, files: l
     try:
         names = [r[0] for r in con.sql(f"describe select * exclude (filename) from {source}").fetchall()]
     except duckdb.Error as exc:
-        raise LandingError(f"{', '.join(f.relative_path for f in files)}: unreadable Parquet ({exc})") from exc
+        raise LandingError(
+            f"{', '.join(f.relative_path for f in files)}: unreadable Parquet ({exc})"
+        ) from exc
     mapping, extras = _map_columns(contract, names, files[0].relative_path)
     projection = _projection(contract, mapping, [(e, e) for e in extras], _as_text)
     return f"select {projection}, filename as _file from {source}"
@@ -146,7 +155,9 @@ def _register_xlsx(con: duckdb.DuckDBPyConnection, contract: Contract, file: Lan
     except Exception as exc:  # openpyxl raises many unrelated types for a damaged workbook
         raise LandingError(f"{file.relative_path}: cannot read the workbook ({exc})") from exc
     if frame.columns.empty:
-        raise LandingError(f"{file.relative_path}: the workbook's first sheet is empty (a header row is required)")
+        raise LandingError(
+            f"{file.relative_path}: the workbook's first sheet is empty (a header row is required)"
+        )
     frame.columns = [str(c) for c in frame.columns]
     mapping, extras = _map_columns(contract, list(frame.columns), file.relative_path)
     frame = frame.astype(object).where(frame.notna(), None)
@@ -155,7 +166,9 @@ def _register_xlsx(con: duckdb.DuckDBPyConnection, contract: Contract, file: Lan
     return f"select {_projection(contract, mapping, [(e, e) for e in extras], _as_text)}, _file from {view}"
 
 
-def read_batch(con: duckdb.DuckDBPyConnection, contract: Contract, files: Sequence[LandingFile], table: str) -> None:
+def read_batch(
+    con: duckdb.DuckDBPyConnection, contract: Contract, files: Sequence[LandingFile], table: str
+) -> None:
     """Create temp table ``table``: every row of ``files`` as text, with file, partition and line.
 
     File-level problems raise LandingError naming the file (and column) before anything is written.

@@ -59,11 +59,13 @@ def typed_expression(column: Column, tz: str) -> str:
     if column.type == "date":
         # Excel cells arrive as 'YYYY-MM-DD 00:00:00'; a date with a time of day is not a date.
         ts = f"try_cast({v} as timestamp)"
-        return f"coalesce(try_cast({v} as date), case when {ts} = date_trunc('day', {ts}) then cast({ts} as date) end)"
+        midnight = f"case when {ts} = date_trunc('day', {ts}) then cast({ts} as date) end"
+        return f"coalesce(try_cast({v} as date), {midnight})"
     if column.type == "timestamp":
         with_offset = f"timezone('UTC', try_cast({v} as timestamptz))"
         local = _local_to_utc(f"try_cast({v} as timestamp)", tz)
-        return f"case when regexp_matches({v}, {quote_literal(OFFSET_PATTERN)}) then {with_offset} else {local} end"
+        has_offset = f"regexp_matches({v}, {quote_literal(OFFSET_PATTERN)})"
+        return f"case when {has_offset} then {with_offset} else {local} end"
     raise ValueError(f"unsupported type {column.type}")
 
 
@@ -78,21 +80,37 @@ def _checks(column: Column, contract: Contract, ctx: ValidationContext) -> list[
         checks.append((f"{raw} is not null and {typed} is null", f"{name}: not a valid {column.type}"))
     if column.enum:
         members = ", ".join(quote_literal(e) for e in column.enum)
-        checks.append((f"{raw} is not null and {raw} not in ({members})", f"{name}: not one of {', '.join(column.enum)}"))
+        checks.append(
+            (
+                f"{raw} is not null and {raw} not in ({members})",
+                f"{name}: not one of {', '.join(column.enum)}",
+            )
+        )
     if column.min is not None:
         op = "<=" if column.exclusive_min else "<"
         bound = "greater than" if column.exclusive_min else "at least"
         checks.append((f"{typed} {op} {column.min}", f"{name}: must be {bound} {column.min:g}"))
     if column.first_of_month:
-        checks.append((f"{typed} is not null and extract(day from {typed}) <> 1", f"{name}: must be the first day of a month"))
+        checks.append(
+            (
+                f"{typed} is not null and extract(day from {typed}) <> 1",
+                f"{name}: must be the first day of a month",
+            )
+        )
     if column.currency:
         checks.append(
-            (f"{raw} is not null and not regexp_matches({raw}, '{CURRENCY_PATTERN}')", f"{name}: not an ISO 4217 currency code")
+            (
+                f"{raw} is not null and not regexp_matches({raw}, '{CURRENCY_PATTERN}')",
+                f"{name}: not an ISO 4217 currency code",
+            )
         )
     if column.references and ctx.reference_tables and column.references in ctx.reference_tables:
         ids = ctx.reference_tables[column.references]
         checks.append(
-            (f"{raw} is not null and {raw} not in (select id from {ids})", f"{name}: unknown id (not in the registry's {column.references})")
+            (
+                f"{raw} is not null and {raw} not in (select id from {ids})",
+                f"{name}: unknown id (not in the registry's {column.references})",
+            )
         )
     if column.type == "timestamp":
         checks.append(
@@ -115,15 +133,23 @@ def _dst_checks(column: Column, tz: str) -> list[tuple[str, str]]:
         f"or timezone({quote_literal(tz)}, {utc} - interval '1 hour') = {local})"
     )
     return [
-        (f"{naive} and {back} <> {local}", f"{column.name}: local time does not exist in {tz} (DST gap); add an offset"),
-        (f"{naive} and {twin}", f"{column.name}: local time is ambiguous in {tz} (DST change); add an offset"),
+        (
+            f"{naive} and {back} <> {local}",
+            f"{column.name}: local time does not exist in {tz} (DST gap); add an offset",
+        ),
+        (
+            f"{naive} and {twin}",
+            f"{column.name}: local time is ambiguous in {tz} (DST change); add an offset",
+        ),
     ]
 
 
 def validation_sql(contract: Contract, batch_table: str, ctx: ValidationContext) -> str:
     """SELECT over ``batch_table`` giving typed columns plus ``_reason`` and ``_column`` (NULL = valid)."""
     raw_cols = ", ".join(f"{_text(c)} as {_raw(c)}" for c in contract.columns)
-    typed_cols = ", ".join(f"{typed_expression(c, ctx.source_time_zone)} as {quote_ident(c.target)}" for c in contract.columns)
+    typed_cols = ", ".join(
+        f"{typed_expression(c, ctx.source_time_zone)} as {quote_ident(c.target)}" for c in contract.columns
+    )
     reasons: list[str] = []
     first_column: list[str] = []
     for column in contract.columns:
@@ -164,8 +190,8 @@ def validation_sql(contract: Contract, batch_table: str, ctx: ValidationContext)
         )
         select {typed_names}, extra, _source_file, _source_line, _partition_date,
                coalesce(_row_reason, _key_reason) as _reason,
-               case when _row_reason is not null then _row_column when _key_reason is not null then {key_column} end
-                   as _column,
+               case when _row_reason is not null then _row_column
+                    when _key_reason is not null then {key_column} end as _column,
                _record
         from keyed
     """

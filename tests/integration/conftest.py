@@ -1,0 +1,60 @@
+"""The small demo, generated once and built once through the Dagster job, shared by integration tests."""
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from value_pipeline.cli import run_job
+from value_pipeline.config import Settings
+from value_pipeline.generator import generate
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    settings = Settings.from_env()
+    settings.export()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def ground_truth(settings: Settings) -> dict:
+    generate(settings.landing_root, size="small", seed=42)
+    return json.loads((settings.landing_root / "ground_truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def reference(settings: Settings, ground_truth: dict) -> dict:
+    """The independent pandas computation of every KPI from the same landing files."""
+    from tests.reference.kpis import compute_kpis
+
+    return compute_kpis(settings.landing_root)
+
+
+@pytest.fixture(scope="session")
+def demo_run(settings: Settings, ground_truth: dict):
+    """The ExecuteInProcessResult of the whole job over every delivered partition."""
+    result = run_job(settings, None)
+    assert result.success, "the demo run failed"
+    return result
+
+
+@pytest.fixture
+def warehouse(settings: Settings, demo_run):
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    yield con
+    con.close()
+
+
+def snapshot(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
+    """Every row of ``table`` in a stable order, for before/after comparisons."""
+    return con.execute(f"select * from {table} order by all").fetchall()
+
+
+def landing_copy(settings: Settings, tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "landing"
+    shutil.copytree(settings.landing_root, target)
+    return target
