@@ -23,7 +23,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd dbt_project && ../$(BIN)/sqlfluff lint models tests macros analyses
+	cd dbt_project && ../$(BIN)/sqlfluff lint --processes 2 models tests macros
 
 test: lint
 	$(BIN)/pytest -q

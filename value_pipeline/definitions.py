@@ -1,7 +1,7 @@
 """The code location: every definition under ``value_pipeline/defs/``."""
 
+from pathlib import Path
+
 import dagster as dg
 
-import value_pipeline.defs
-
-defs = dg.load_defs(defs_root=value_pipeline.defs)
+defs = dg.load_from_defs_folder(path_within_project=Path(__file__).resolve().parent)

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from value_pipeline.config import Settings
+from value_pipeline.value_chains import value_chain_table_rows
 
 STATUS_STYLE = {"achieved": "bold green", "on_track": "green", "at_risk": "yellow", "off_track": "red"}
 
@@ -47,6 +48,7 @@ def print_summary(settings: Settings, console: Console) -> None:
             "select setting_value from raw.registry_settings where setting_key = 'reporting_currency'"
         ).fetchone()[0]
         rows = scorecard_rows(con)
+        chains = value_chain_table_rows(con)
         marts = [
             r[0]
             for r in con.execute(
@@ -88,5 +90,18 @@ def print_summary(settings: Settings, console: Console) -> None:
         per_use_case.add_row(f"{scope_id} {scope_name}", *cells)
     console.print(per_use_case)
 
+    print_value_chains(chains, console)
     console.print(f"Warehouse: {settings.warehouse_path}")
     console.print(f"Marts (schema marts): {', '.join(marts)}")
+
+
+def print_value_chains(rows: list[tuple], console: Console) -> None:
+    """Each value chain as its four sentences: insight, action, result against control, business impact."""
+    table = Table(
+        title="Value chains: insight -> action -> KPI improvement -> business impact", show_lines=True
+    )
+    for column in ("chain", "evidence", "insight", "action", "result", "impact"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(value) if value is not None else "-" for value in row))
+    console.print(table)

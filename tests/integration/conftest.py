@@ -47,9 +47,18 @@ def warehouse(settings: Settings, demo_run):
     con.close()
 
 
-def snapshot(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
-    """Every row of ``table`` in a stable order, for before/after comparisons."""
-    return con.execute(f"select * from {table} order by all").fetchall()
+def snapshot(con: duckdb.DuckDBPyConnection, table: str):
+    """Every row of ``table`` in a stable order, for before/after comparisons with ``assert_same``."""
+    return con.execute(f"select * from {table} order by all").df()
+
+
+def assert_same(before: dict, after: dict) -> None:
+    """Same tables, rows and values; floats to 1e-12 relative (parallel sums vary in the last bits)."""
+    import pandas as pd
+
+    assert before.keys() == after.keys()
+    for name in before:
+        pd.testing.assert_frame_equal(after[name], before[name], rtol=1e-12, atol=1e-9, obj=name)
 
 
 def landing_copy(settings: Settings, tmp_path: Path) -> Path:

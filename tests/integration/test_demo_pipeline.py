@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from tests.integration.conftest import snapshot
+from tests.integration.conftest import assert_same, snapshot
 from value_pipeline.cli import run_job
 
 MARTS = ["marts.kpi_scorecard", "marts.fct_kpi_daily", "marts.fct_kpi_monthly", "intermediate.int_cases"]
@@ -31,11 +31,11 @@ def naive_utc(series: pd.Series) -> pd.Series:
     return series.dt.tz_convert("UTC").dt.tz_localize(None) if series.dt.tz is not None else series
 
 
-def raw_rows(con, table: str, partition: str) -> list[tuple]:
+def raw_rows(con, table: str, partition: str) -> pd.DataFrame:
     return con.execute(
         f"select * exclude (_batch_id, _loaded_at) from raw.{table} where _partition_date = ? order by all",
         [partition],
-    ).fetchall()
+    ).df()
 
 
 def test_run_succeeds_with_every_asset_check_passing(demo_run):
@@ -80,15 +80,17 @@ def test_int_cases_equal_a_pandas_recomputation_from_the_landing_files(warehouse
     actual = (
         warehouse.execute(
             "select case_id, use_case_id, team, priority, opened_at, resolved_at, cycle_hours, sla_hours, "
-            "sla_met, is_touchless from intermediate.int_cases"
+            "is_sla_met as sla_met, is_touchless, case_window as window from intermediate.int_cases"
         )
         .df()
         .set_index("case_id")
         .sort_index()
     )
     assert list(actual.index) == list(expected.index)
-    for column in ("use_case_id", "team", "priority", "is_touchless"):
-        assert (actual[column].astype(object) == expected[column].astype(object)).all(), column
+    for column in ("use_case_id", "team", "priority", "is_touchless", "sla_met", "window"):
+        pd.testing.assert_series_equal(
+            actual[column].astype(object), expected[column].astype(object), check_names=False
+        )
     for column in ("opened_at", "resolved_at"):
         pd.testing.assert_series_equal(
             naive_utc(actual[column]), naive_utc(expected[column]), check_names=False, check_dtype=False
@@ -135,7 +137,7 @@ def test_rerunning_a_partition_changes_nothing(settings, demo_run):
 
     before = state()
     assert run_job(settings, "2025-06-03").success
-    assert state() == before
+    assert_same(before, state())
 
 
 @pytest.mark.parametrize("problem", ["missing_column", "corrupt_xlsx"])
@@ -167,7 +169,7 @@ def test_file_level_errors_fail_the_run_and_keep_earlier_data(settings, demo_run
         assert fragment in messages
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         after = {t: snapshot(con, t) for t in MARTS} | {"raw": raw_rows(con, "workflow_events", partition)}
-    assert after == before
+    assert_same(before, after)
 
 
 def test_definitions_schedule_and_sensor_evaluate(settings, ground_truth):
@@ -175,21 +177,21 @@ def test_definitions_schedule_and_sensor_evaluate(settings, ground_truth):
     from value_pipeline.defs.resources import LandingResource
 
     assert defs.resolve_job_def("value_pipeline_job") is not None
+    repository = defs.get_repository_def()
     schedule = defs.resolve_schedule_def("nightly_value_pipeline")
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 7, 1, 2, tzinfo=UTC))
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 7, 1, 2, tzinfo=UTC), repository_def=repository
+    )
     requests = list(schedule.evaluate_tick(context).run_requests)
     assert [r.partition_key for r in requests] == ["2026-06-30"]
 
     sensor = defs.resolve_sensor_def("new_partition_sensor")
-    with dg.build_sensor_context(
-        resources={"landing": LandingResource(root=str(settings.landing_root))}
-    ) as ctx:
+    landing = {"landing": LandingResource(root=str(settings.landing_root))}
+    with dg.build_sensor_context(resources=landing, repository_def=repository) as ctx:
         first = sensor.evaluate_tick(ctx)
         keys = [r.partition_key for r in first.run_requests]
         assert keys[0] == "2025-01-01" and keys[-1] == "2026-06-30" and len(keys) == 546
         again = sensor.evaluate_tick(
-            dg.build_sensor_context(
-                cursor=first.cursor, resources={"landing": LandingResource(root=str(settings.landing_root))}
-            )
+            dg.build_sensor_context(cursor=first.cursor, resources=landing, repository_def=repository)
         )
         assert not again.run_requests

@@ -50,14 +50,16 @@ def layer_of(dbt_resource_props: Mapping[str, Any]) -> str:
 
 
 class ValuePipelineTranslator(DagsterDbtTranslator):
-    """Asset keys ``[layer, model]``; dbt sources are the ingest assets' ``raw`` tables."""
+    """Asset keys ``[layer, model]``; a dbt source is the asset that writes it: ``[schema, table]``."""
 
     def get_asset_spec(self, manifest, unique_id, project):
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
+            schema = props["schema"]
             return spec.replace_attributes(
-                key=dg.AssetKey(["raw", props.get("identifier") or props["name"]]), group_name="ingest"
+                key=dg.AssetKey([schema, props.get("identifier") or props["name"]]),
+                group_name="ingest" if schema == "raw" else schema,
             )
         layer = layer_of(props)
         owners = [
@@ -77,12 +79,37 @@ class ValuePipelineTranslator(DagsterDbtTranslator):
 translator = ValuePipelineTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Build the selected models and run their tests in one ``dbt build`` (tests become asset checks)."""
+# Marts that read what the statistics asset writes between the dbt layers (see defs/value_chains.py).
+AFTER_STATISTICS = "path:models/marts/value_chains"
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     Settings.from_env().export()
     # A fixed target path keeps partial parsing and stops per-run folders from piling up.
     yield from dbt.cli(["build"], context=context, target_path=dbt_project.target_path / "dagster").stream()
 
 
-defs = dg.Definitions(assets=[dbt_models], resources={"dbt": dbt_cli_resource()})
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    exclude=AFTER_STATISTICS,
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Build every model before the statistics step and run its tests (tests become asset checks)."""
+    yield from _build(context, dbt)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    select=AFTER_STATISTICS,
+    name="dbt_value_chain_marts",
+)
+def dbt_value_chain_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Build the value-chain marts once the statistics asset has written its estimates."""
+    yield from _build(context, dbt)
+
+
+defs = dg.Definitions(assets=[dbt_models, dbt_value_chain_marts], resources={"dbt": dbt_cli_resource()})

@@ -1,0 +1,39 @@
+with source as (
+    select * from {{ source('finance', 'finance_action_costs') }}
+),
+
+-- Finance re-sends the full file: only the latest delivery counts.
+latest_delivery_date as (
+    select max(_partition_date) as delivery_date from source
+),
+
+latest_delivery as (
+    select source.*
+    from source
+    inner join latest_delivery_date on source._partition_date = latest_delivery_date.delivery_date
+),
+
+renamed as (
+    select
+        -- ids
+        use_case_id,
+        value_chain_id,
+
+        -- attributes
+        cost_type,
+
+        -- money
+        cast(amount as {{ type_double() }}) as amount,
+        currency,
+
+        -- dates
+        incurred_on,
+
+        -- lineage
+        _partition_date as delivery_date,
+        _source_file as source_file,
+        _source_line as source_line
+    from latest_delivery
+)
+
+select * from renamed

@@ -1,0 +1,126 @@
+"""Value chains of the demo: estimates recover the generator's injected effects, money recomputed
+independently from the registry and Finance files, and the mart equals the statistics table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+
+from value_pipeline.value_chains import COLUMN_NAMES
+
+# Ground-truth key of the true effect of each demo chain, and the evidence grade it must carry.
+EXPECTED = {
+    "VC01": ("true_difference", "randomised", "welch_difference_in_means"),
+    "VC02": ("true_effect", "diff_in_diff", "ols_difference_in_differences"),
+    "VC03": ("true_effect", "before_after", "before_after_difference_in_means"),
+    "VC04": ("true_did", "diff_in_diff", "panel_difference_in_differences"),
+}
+
+
+@pytest.fixture
+def mart(warehouse) -> pd.DataFrame:
+    return (
+        warehouse.execute("select * from marts.value_chain order by value_chain_id")
+        .df()
+        .set_index("value_chain_id")
+    )
+
+
+@pytest.mark.parametrize("chain_id", sorted(EXPECTED))
+def test_estimates_contain_the_injected_effect(mart, ground_truth, chain_id):
+    truth_key, grade, estimator = EXPECTED[chain_id]
+    truth = ground_truth["value_chains"][chain_id][truth_key]
+    row = mart.loc[chain_id]
+    assert row["status"] == "estimated"
+    assert (row["evidence_grade"], row["estimator"]) == (grade, estimator)
+    assert row["is_causal"] == (grade != "before_after")
+    assert row["ci_low"] <= truth <= row["ci_high"], (chain_id, truth, row["ci_low"], row["ci_high"])
+
+
+def test_warehouse_cells_are_the_generators_cases(mart, ground_truth):
+    for chain_id in ("VC02", "VC03"):
+        for cell, expected in ground_truth["value_chains"][chain_id]["cells"].items():
+            assert mart.loc[chain_id, f"n_{cell}"] == expected["resolved_cases"]
+            assert mart.loc[chain_id, f"mean_{cell}"] == pytest.approx(expected["sample_mean_cycle_hours"])
+    assert mart.loc["VC02", "estimate"] == pytest.approx(
+        ground_truth["value_chains"]["VC02"]["sample_effect"]
+    )
+    assert mart.loc["VC02", "control_clusters"] == 3
+    assert "against 3 control teams" in mart.loc["VC02", "result_sentence"]
+
+
+def test_sentences_follow_the_evidence_grade(mart):
+    for chain_id in ("VC01", "VC02", "VC04"):
+        assert mart.loc[chain_id, "result_sentence"].startswith("This action resulted in")
+    assert mart.loc["VC03", "result_sentence"].startswith("This action was followed by")
+    assert "not evidence that the action caused it" in mart.loc["VC03", "result_sentence"]
+    assert mart.loc["VC01", "impact_sentence"].startswith("This equates to a cash-flow impact of $")
+    assert mart.loc["VC03", "impact_sentence"].startswith("Only if the action caused the whole change")
+
+
+def test_experience_metric_has_no_money(mart):
+    row = mart.loc["VC04"]
+    assert row["metric_class"] == "experience"
+    assert pd.isna(row["business_impact"]) and pd.isna(row["business_impact_ci_low"])
+    assert pd.isna(row["business_impact_ci_high"])
+    assert "experience metric" in row["business_impact_null_reason"]
+    assert row["impact_sentence"].startswith("Not converted to money")
+
+
+def _fx(rates: pd.DataFrame, currency: str, month_start: pd.Timestamp, reporting: str) -> float:
+    if currency == reporting:
+        return 1.0
+    usable = rates[(rates["currency"] == currency) & (rates["rate_date"] <= month_start)]
+    return float(usable.sort_values("rate_date").iloc[-1]["rate_to_reporting"])
+
+
+def test_money_recomputed_from_registry_and_finance_files(mart, settings, ground_truth):
+    landing = settings.landing_root
+    registry = yaml.safe_load((landing / "registry" / "registry.yml").read_text(encoding="utf-8"))
+    finance = sorted((landing / "finance").glob("dt=*"))[-1]
+    costs = pd.read_csv(finance / "action_costs.csv", parse_dates=["incurred_on"])
+    rates = pd.read_csv(finance / "fx_rates.csv", parse_dates=["rate_date"])
+    reporting = registry["reporting_currency"]
+    money_chains = [c for c in registry["value_chains"] if c["metric_class"] == "business"]
+    assert {c["id"] for c in money_chains} == {"VC01", "VC02", "VC03"}
+    for chain in money_chains:
+        lines = costs[costs["value_chain_id"] == chain["action_cost_ref"]]
+        cost = sum(
+            row.amount * _fx(rates, row.currency, row.incurred_on.replace(day=1), reporting)
+            for row in lines.itertuples()
+        )
+        start = pd.Timestamp(chain["action"]["start_date"]).replace(day=1)
+        unit_value = chain["unit_value"] * _fx(rates, chain["unit_value_currency"], start, reporting)
+        sign = -1.0 if chain["direction"] == "lower_is_better" else 1.0
+        row = mart.loc[chain["id"]]
+        assert row["action_cost_reporting"] == pytest.approx(cost, rel=1e-12)
+        truth_costs = ground_truth["finance"]["action_costs"]["rows"]
+        assert cost == pytest.approx(
+            sum(r["amount_reporting"] for r in truth_costs if r["value_chain_id"] == chain["id"]), rel=1e-12
+        )
+        scale = chain["exposure"] * unit_value
+        expected = sorted(sign * x * scale - cost for x in (row["ci_low"], row["ci_high"]))
+        assert row["business_impact"] == pytest.approx(sign * row["estimate"] * scale - cost, rel=1e-12)
+        assert [row["business_impact_ci_low"], row["business_impact_ci_high"]] == pytest.approx(
+            expected, rel=1e-12
+        )
+        assert row["business_impact_ci_low"] <= row["business_impact"] <= row["business_impact_ci_high"]
+
+
+def test_mart_equals_the_statistics_table(warehouse, mart):
+    stats = (
+        warehouse.execute("select * from stats.value_chain_estimates order by value_chain_id")
+        .df()
+        .set_index("value_chain_id")
+    )
+    assert list(mart.reset_index().columns) == COLUMN_NAMES
+    pd.testing.assert_frame_equal(mart, stats, check_dtype=False)
+
+
+def test_rejected_chains_are_listed_with_the_registry_reason(warehouse, mart):
+    rejected = dict(
+        warehouse.execute("select value_chain_id, reason from raw.registry_value_chain_rejections").fetchall()
+    )
+    listed = mart[mart["status"] == "rejected"]
+    assert listed["status_reason"].to_dict() == rejected

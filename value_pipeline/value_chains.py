@@ -1,0 +1,483 @@
+"""Value chains: insight -> action -> KPI change against a control group -> business impact.
+
+One row per registry value chain: the estimate of the metric change credited to the action (n per
+cell, estimator, SE, 95% interval, evidence grade), the change in money net of the action's cost
+with the interval carried through, and the framework's four sentences. Rejected chains get a row
+with the registry's reason. The sentences are written here and nowhere else.
+
+Inputs are the dbt models ``intermediate.int_value_chains`` (registry design, unit value and action
+cost in reporting currency) and ``intermediate.int_value_chain_observations`` (the evidence fact),
+and ``raw.registry_value_chain_rejections``; the output is ``stats.value_chain_estimates``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from value_pipeline.stats import Estimate, estimate_value_chain, to_money
+
+# The one metric the warehouse evidence is derived for (int_value_chain_observations).
+WAREHOUSE_METRICS = ("cycle_hours",)
+METRIC_LABELS = {"enps": "eNPS", "nps": "NPS", "csat": "CSAT", "ces": "CES"}
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+CELLS = ("treatment_pre", "treatment_post", "control_pre", "control_post")
+
+# Name and DuckDB type of every column of stats.value_chain_estimates, in order.
+COLUMNS: list[tuple[str, str]] = [
+    ("value_chain_id", "VARCHAR"),
+    ("value_chain_name", "VARCHAR"),
+    ("status", "VARCHAR"),
+    ("status_reason", "VARCHAR"),
+    ("insight_text", "VARCHAR"),
+    ("insight_evidence_source", "VARCHAR"),
+    ("action_text", "VARCHAR"),
+    ("action_kind", "VARCHAR"),
+    ("action_owner", "VARCHAR"),
+    ("action_start_date", "DATE"),
+    ("metric", "VARCHAR"),
+    ("metric_class", "VARCHAR"),
+    ("direction", "VARCHAR"),
+    ("design_type", "VARCHAR"),
+    ("evidence_source", "VARCHAR"),
+    ("use_case_id", "VARCHAR"),
+    ("estimator", "VARCHAR"),
+    ("evidence_grade", "VARCHAR"),
+    ("is_causal", "BOOLEAN"),
+    *[(f"n_{cell}", "INTEGER") for cell in CELLS],
+    ("treatment_clusters", "INTEGER"),
+    ("control_clusters", "INTEGER"),
+    ("cluster_kind", "VARCHAR"),
+    *[(f"mean_{cell}", "DOUBLE") for cell in CELLS],
+    ("estimate", "DOUBLE"),
+    ("std_error", "DOUBLE"),
+    ("degrees_of_freedom", "DOUBLE"),
+    ("ci_low", "DOUBLE"),
+    ("ci_high", "DOUBLE"),
+    ("improvement", "DOUBLE"),
+    ("improvement_ci_low", "DOUBLE"),
+    ("improvement_ci_high", "DOUBLE"),
+    ("relative_change", "DOUBLE"),
+    ("relative_change_ci_low", "DOUBLE"),
+    ("relative_change_ci_high", "DOUBLE"),
+    ("reporting_currency", "VARCHAR"),
+    ("exposure", "DOUBLE"),
+    ("exposure_unit", "VARCHAR"),
+    ("unit_value", "DOUBLE"),
+    ("unit_value_currency", "VARCHAR"),
+    ("unit_value_reporting", "DOUBLE"),
+    ("action_cost_reporting", "DOUBLE"),
+    ("business_impact", "DOUBLE"),
+    ("business_impact_ci_low", "DOUBLE"),
+    ("business_impact_ci_high", "DOUBLE"),
+    ("business_impact_null_reason", "VARCHAR"),
+    ("insight_sentence", "VARCHAR"),
+    ("action_sentence", "VARCHAR"),
+    ("result_sentence", "VARCHAR"),
+    ("impact_sentence", "VARCHAR"),
+    ("notes", "VARCHAR"),
+    ("estimated_at", "TIMESTAMP"),
+]
+COLUMN_NAMES = [name for name, _ in COLUMNS]
+REGISTRY_COLUMNS = (
+    "value_chain_id",
+    "value_chain_name",
+    "insight_text",
+    "insight_evidence_source",
+    "action_text",
+    "action_kind",
+    "action_owner",
+    "action_start_date",
+    "metric",
+    "metric_class",
+    "direction",
+    "design_type",
+    "evidence_source",
+    "use_case_id",
+    "reporting_currency",
+    "exposure",
+    "exposure_unit",
+    "unit_value",
+    "unit_value_currency",
+    "unit_value_reporting",
+    "action_cost_reporting",
+)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _value(value: Any) -> Any:
+    return None if _missing(value) else value
+
+
+def metric_label(metric: str) -> str:
+    return METRIC_LABELS.get(metric.lower(), metric.replace("_", " "))
+
+
+def format_money(amount: float, currency: str) -> str:
+    """Short money figure: ``$4.0M``, ``-€12.5K``, ``£950``; unknown currencies are prefixed by code."""
+    symbol = CURRENCY_SYMBOLS.get(currency, f"{currency} ")
+    size = abs(amount)
+    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if size >= threshold:
+            text = f"{size / threshold:.1f}{suffix}"
+            break
+    else:
+        text = f"{size:.0f}"
+    # Amounts that round to zero print without a sign.
+    return f"{'-' if amount < 0 and text != '0' else ''}{symbol}{text}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _used_rows(frame: pd.DataFrame, estimate: Estimate) -> pd.DataFrame:
+    """The evidence rows the estimator used, to count the clusters behind the estimate."""
+    if estimate.estimator == "welch_difference_in_means":
+        return frame[frame["period"] == "post"]
+    if estimate.estimator.endswith("before_after_difference_in_means"):
+        return frame[frame["group_name"] == "treatment"]
+    if estimate.estimator == "panel_difference_in_differences":
+        periods = frame.groupby("unit_id")["period"].nunique()
+        return frame[frame["unit_id"].isin(periods[periods == 2].index)]
+    return frame
+
+
+def run_estimator(frame: pd.DataFrame, design: str, evidence_source: str) -> Estimate:
+    """The design's estimator on one chain's evidence, with the choices made recorded in the notes.
+
+    * randomised, diff_in_diff, before_after: ``estimate_value_chain`` (see its rules).
+    * self_reported: the before/after comparison of the treatment group, graded self_reported.
+    * Weights are used by diff_in_diff only; elsewhere they are dropped and the notes say so.
+    * Warehouse rows are cases of a handful of teams: their errors treat cases as independent.
+    """
+    notes: list[str] = []
+    columns = ["unit_id", "group_name", "period", "metric_value"]
+    weights = frame["weight"].dropna() if "weight" in frame else pd.Series(dtype=float)
+    if design == "diff_in_diff" and not weights.empty:
+        columns.append("weight")
+    elif weights.nunique() > 1:
+        notes.append(f"weights were not used: the {design} comparison weights every unit equally")
+    data = frame[columns]
+    if design == "self_reported":
+        estimate = estimate_value_chain(data, "before_after")
+        estimate = replace(
+            estimate, estimator=f"self_reported_{estimate.estimator}", evidence_grade="self_reported"
+        )
+    else:
+        estimate = estimate_value_chain(data, design)
+    if evidence_source == "warehouse" and design == "diff_in_diff":
+        teams = frame.groupby("group_name")["cluster_id"].nunique()
+        notes.append(
+            f"cases are treated as independent: {_plural(int(teams.get('treatment', 0)), 'treatment team')}"
+            f" and {_plural(int(teams.get('control', 0)), 'control team')} are too few for team-clustered"
+            " errors, so shocks common to a team's cases are not in the interval"
+        )
+    if estimate.evidence_grade in ("before_after", "self_reported"):
+        notes.append("no control group: the change includes everything else that changed between the periods")
+    return replace(estimate, notes=(*estimate.notes, *notes))
+
+
+def _sized_change(word: str, size: str, relative: bool) -> str:
+    if relative:
+        return f"a {size} {word}"
+    return f"{'an' if word == 'increase' else 'a'} {word} of {size}"
+
+
+def _change_phrase(chain: Mapping[str, Any], row: Mapping[str, Any]) -> str:
+    """'a 15.2% reduction in handle minutes (95% CI 11.0% to 19.4%' (the caller closes it).
+
+    Relative for business metrics; absolute for experience metrics (scores such as eNPS can be zero
+    or negative, so a percentage of them means nothing) and when the relative change is undefined.
+    """
+    relative = row["relative_change"] is not None and chain["metric_class"] != "experience"
+    if relative:
+        point, low, high = (row[f"relative_change{part}"] for part in ("", "_ci_low", "_ci_high"))
+    else:
+        point, low, high = row["estimate"], row["ci_low"], row["ci_high"]
+
+    def size(x: float) -> str:
+        return f"{100 * abs(x):.1f}%" if relative else f"{abs(x):,.2f}"
+
+    word, other = ("reduction", "increase") if point < 0 else ("increase", "reduction")
+    sign = -1.0 if point < 0 else 1.0
+    low, high = sorted((sign * low, sign * high))
+    if low >= 0:
+        interval = f"95% CI {size(low)} to {size(high)}"
+    else:
+        lower, upper = _sized_change(other, size(low), relative), _sized_change(word, size(high), relative)
+        interval = f"95% CI from {lower} to {upper}"
+    return f"{_sized_change(word, size(point), relative)} in {metric_label(chain['metric'])} ({interval}"
+
+
+def _design_phrase(row: Mapping[str, Any]) -> str:
+    noun = "team" if row["cluster_kind"] == "team" else "unit"
+    grade = row["evidence_grade"]
+    if grade == "randomised":
+        return (
+            f"randomised comparison of {_plural(row['treatment_clusters'], 'treatment ' + noun)}"
+            f" with {_plural(row['control_clusters'], 'control ' + noun)}"
+        )
+    if grade == "diff_in_diff":
+        return f"difference-in-differences against {_plural(row['control_clusters'], 'control ' + noun)}"
+    if grade == "self_reported":
+        return "self-reported figures, not a measured comparison: not evidence that the action caused it"
+    return "before/after comparison without a control group: not evidence that the action caused it"
+
+
+def result_sentence(chain: Mapping[str, Any], row: Mapping[str, Any]) -> str:
+    """The third sentence; only randomised and diff-in-diff evidence says the action 'resulted in'."""
+    phrase = f"{_change_phrase(chain, row)}; {_design_phrase(row)})"
+    if row["is_causal"]:
+        return f"This action resulted in {phrase}"
+    return f"This action was followed by {phrase}"
+
+
+def impact_sentence(row: Mapping[str, Any]) -> str:
+    """The fourth sentence: the money, or why there is none."""
+    currency = row["reporting_currency"]
+    if row["business_impact"] is None:
+        cost = row["action_cost_reporting"]
+        spent = f" (action cost {format_money(cost, currency)})" if cost is not None else ""
+        return f"Not converted to money: {row['business_impact_null_reason']}{spent}"
+    money = (
+        f"{format_money(row['business_impact'], currency)} net of "
+        f"{format_money(row['action_cost_reporting'], currency)} cost "
+        f"(95% CI {format_money(row['business_impact_ci_low'], currency)} to "
+        f"{format_money(row['business_impact_ci_high'], currency)})"
+    )
+    if row["is_causal"]:
+        return f"This equates to a cash-flow impact of {money}"
+    return f"Only if the action caused the whole change would it equate to a cash-flow impact of {money}"
+
+
+def _money(chain: Mapping[str, Any], estimate: Estimate) -> dict[str, Any]:
+    """Business impact and its interval, or the reason it is NULL."""
+    blank = {"business_impact": None, "business_impact_ci_low": None, "business_impact_ci_high": None}
+    if chain["metric_class"] == "experience":
+        reason = f"{metric_label(chain['metric'])} is an experience metric, never converted to money"
+        return {**blank, "business_impact_null_reason": reason}
+    missing = [name for name in ("exposure", "unit_value") if chain[name] is None]
+    if missing:
+        reason = f"the registry gives no {' or '.join(missing)} for this value chain"
+        return {**blank, "business_impact_null_reason": reason}
+    if chain["unit_value_reporting"] is None:
+        reason = f"no FX rate converts the unit value from {chain['unit_value_currency']}"
+        return {**blank, "business_impact_null_reason": reason}
+    if chain["action_cost_reporting"] is None:
+        reason = (
+            f"no complete action cost in reporting currency for action_cost_ref {chain['action_cost_ref']!r}"
+            " (no Finance cost line, or a line without an FX rate)"
+        )
+        return {**blank, "business_impact_null_reason": reason}
+    try:
+        impact = to_money(
+            estimate,
+            exposure=float(chain["exposure"]),
+            unit_value=float(chain["unit_value_reporting"]),
+            action_cost=float(chain["action_cost_reporting"]),
+            direction=chain["direction"],
+        )
+    except ValueError as exc:
+        return {**blank, "business_impact_null_reason": str(exc)}
+    return {
+        "business_impact": impact.point,
+        "business_impact_ci_low": impact.low,
+        "business_impact_ci_high": impact.high,
+        "business_impact_null_reason": None,
+    }
+
+
+def _framework_sentences(chain: Mapping[str, Any]) -> dict[str, str]:
+    insight = chain["insight_text"] or "(no insight recorded)"
+    source = chain["insight_evidence_source"]
+    learned = f"Based on {source}, we learned that {insight}" if source else f"We learned that {insight}"
+    return {"insight_sentence": learned, "action_sentence": f"In response, we {chain['action_text']}"}
+
+
+def estimate_chain(chain: Mapping[str, Any], evidence: pd.DataFrame, estimated_at: datetime) -> dict:
+    """One output row (COLUMNS) for a registry value chain and its rows of the evidence fact."""
+    chain = {k: _value(v) for k, v in chain.items()}
+    row: dict[str, Any] = dict.fromkeys(COLUMN_NAMES)
+    row.update({k: chain[k] for k in REGISTRY_COLUMNS})
+    row.update(_framework_sentences(chain), estimated_at=estimated_at)
+    design, source = chain["design_type"], chain["evidence_source"]
+
+    reason = None
+    if source == "warehouse" and chain["metric"] not in WAREHOUSE_METRICS:
+        reason = f"warehouse evidence exists for {', '.join(WAREHOUSE_METRICS)} only, not {chain['metric']}"
+    elif evidence.empty:
+        reason = f"no {source} evidence rows for metric {chain['metric']}"
+    estimate = None
+    if reason is None:
+        try:
+            estimate = run_estimator(evidence, design, source)
+        except ValueError as exc:
+            reason = str(exc)
+    if estimate is None:
+        row.update(
+            status="not_estimated",
+            status_reason=reason,
+            result_sentence=f"No estimate: {reason}",
+            business_impact_null_reason="there is no estimate",
+        )
+        row["impact_sentence"] = impact_sentence(row)
+        return row
+
+    used = _used_rows(evidence, estimate)
+    clusters = used.groupby("group_name")["cluster_id"].nunique()
+    sign = 1.0 if chain["direction"] == "higher_is_better" else -1.0
+    improvement_low, improvement_high = sorted((sign * estimate.ci_low, sign * estimate.ci_high))
+    row.update(
+        status="estimated",
+        estimator=estimate.estimator,
+        evidence_grade=estimate.evidence_grade,
+        is_causal=estimate.causal,
+        **{f"n_{cell}": estimate.n.get(cell) for cell in CELLS},
+        **{f"mean_{cell}": estimate.means.get(cell) for cell in CELLS},
+        treatment_clusters=int(clusters.get("treatment", 0)),
+        control_clusters=int(clusters.get("control", 0)),
+        cluster_kind="team" if source == "warehouse" else "unit",
+        estimate=estimate.estimate,
+        std_error=estimate.std_error,
+        degrees_of_freedom=estimate.df,
+        ci_low=estimate.ci_low,
+        ci_high=estimate.ci_high,
+        improvement=sign * estimate.estimate,
+        improvement_ci_low=improvement_low,
+        improvement_ci_high=improvement_high,
+        relative_change=estimate.relative_lift,
+        relative_change_ci_low=estimate.lift_ci_low,
+        relative_change_ci_high=estimate.lift_ci_high,
+        notes="; ".join(estimate.notes) or None,
+        **_money(chain, estimate),
+    )
+    row["result_sentence"] = result_sentence(chain, row)
+    row["impact_sentence"] = impact_sentence(row)
+    return row
+
+
+def estimate_value_chains(
+    chains: pd.DataFrame,
+    evidence: pd.DataFrame,
+    rejections: pd.DataFrame | None = None,
+    *,
+    estimated_at: datetime | None = None,
+) -> pd.DataFrame:
+    """Rows of stats.value_chain_estimates: one per chain, plus one per rejected chain."""
+    estimated_at = estimated_at or datetime.now(UTC).replace(tzinfo=None)
+    by_chain = dict(tuple(evidence.groupby("value_chain_id"))) if not evidence.empty else {}
+    rows = [
+        estimate_chain(chain, by_chain.get(chain["value_chain_id"], evidence.iloc[0:0]), estimated_at)
+        for chain in chains.to_dict("records")
+    ]
+    for rejected in [] if rejections is None else rejections.to_dict("records"):
+        row = dict.fromkeys(COLUMN_NAMES)
+        row.update(
+            value_chain_id=rejected["value_chain_id"],
+            status="rejected",
+            status_reason=rejected["reason"],
+            business_impact_null_reason="the registry rejected this value chain",
+            estimated_at=estimated_at,
+        )
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=COLUMN_NAMES)
+    return frame.sort_values("value_chain_id", kind="stable").reset_index(drop=True)
+
+
+def read_inputs(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The registry chains, the evidence fact and the rejected chains from the warehouse."""
+    chains = con.sql("select * from intermediate.int_value_chains order by value_chain_id").df()
+    evidence = con.sql(
+        "select * from intermediate.int_value_chain_observations"
+        " order by value_chain_id, group_name, period, unit_id, observed_on, source_file, source_line"
+    ).df()
+    rejections = con.sql("select * from raw.registry_value_chain_rejections order by value_chain_id").df()
+    return chains, evidence, rejections
+
+
+def write_estimates(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
+    """Replace stats.value_chain_estimates with ``frame`` in one transaction; returns the row count."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
+    casts = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in COLUMNS)
+    con.execute("create schema if not exists stats")
+    con.register("_value_chain_estimates", frame[COLUMN_NAMES].astype(object).where(frame.notna(), None))
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create or replace table stats.value_chain_estimates ({columns})")
+        con.execute(f"insert into stats.value_chain_estimates select {casts} from _value_chain_estimates")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_value_chain_estimates")
+    return len(frame)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """The estimates as a Markdown table (Dagster metadata)."""
+    lines = [
+        "| value chain | status | evidence | estimator | n (t pre/post, c pre/post) | estimate [95% CI]"
+        " | impact [95% CI] |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in frame.to_dict("records"):
+        row = {k: _value(v) for k, v in row.items()}
+        if row["status"] != "estimated":
+            lines.append(f"| {row['value_chain_id']} | {row['status']}: {row['status_reason']} | | | | | |")
+            continue
+        counts = "/".join("-" if row[f"n_{c}"] is None else str(int(row[f"n_{c}"])) for c in CELLS)
+        estimate = f"{row['estimate']:.3g} [{row['ci_low']:.3g}, {row['ci_high']:.3g}]"
+        currency = row["reporting_currency"]
+        if row["business_impact"] is None:
+            impact = f"none: {row['business_impact_null_reason']}"
+        else:
+            point, low, high = (
+                format_money(row[f"business_impact{part}"], currency) for part in ("", "_ci_low", "_ci_high")
+            )
+            impact = f"{point} [{low}, {high}]"
+        lines.append(
+            f"| {row['value_chain_id']} | estimated | {row['evidence_grade']} | {row['estimator']} | {counts}"
+            f" | {estimate} | {impact} |"
+        )
+    return "\n".join(lines)
+
+
+def refresh_estimates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Read the inputs, estimate every value chain, replace stats.value_chain_estimates; return the rows."""
+    frame = estimate_value_chains(*read_inputs(con))
+    write_estimates(con, frame)
+    return frame
+
+
+VALUE_CHAIN_TABLE_HEADER = ("value_chain_id", "evidence_grade", "insight", "action", "result", "impact")
+
+
+def value_chain_table_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """One tuple per row of marts.value_chain (VALUE_CHAIN_TABLE_HEADER), for reports and `make demo`.
+
+    A chain without an estimate shows its status and reason as the result.
+    """
+    return con.execute(
+        """
+        select
+            value_chain_id,
+            coalesce(evidence_grade, status),
+            insight_sentence,
+            action_sentence,
+            coalesce(result_sentence, status || ': ' || status_reason),
+            impact_sentence
+        from marts.value_chain
+        order by value_chain_id
+        """
+    ).fetchall()
