@@ -4,7 +4,13 @@ landing contract and write them to a landing root. Pure: no Dagster."""
 from value_pipeline.adapters.base import AdapterConfigError
 from value_pipeline.adapters.csv_mapping import adapt_csv
 from value_pipeline.adapters.landing_writer import write_workflow_events
-from value_pipeline.adapters.runner import ADAPTERS, adapt_source, load_source_configs, run_adapter
+from value_pipeline.adapters.runner import (
+    ADAPTERS,
+    adapt_source,
+    build_realdata_landing,
+    load_source_configs,
+    run_adapter,
+)
 from value_pipeline.adapters.servicenow import adapt_servicenow, parse_servicenow_timestamps
 from value_pipeline.adapters.xes import adapt_xes, iter_xes_events
 
@@ -15,6 +21,7 @@ __all__ = [
     "adapt_servicenow",
     "adapt_source",
     "adapt_xes",
+    "build_realdata_landing",
     "iter_xes_events",
     "load_source_configs",
     "parse_servicenow_timestamps",

@@ -1,8 +1,10 @@
-"""Run the adapters configured in a sources file (``assets/registry/realdata_sources.yml``)."""
+"""Run the adapters configured in a sources file (``assets/registry/realdata_sources.yml``), one at a
+time or into a whole landing root with its registry."""
 
 from __future__ import annotations
 
 import inspect
+import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +16,7 @@ from value_pipeline.adapters.csv_mapping import adapt_csv
 from value_pipeline.adapters.landing_writer import write_workflow_events
 from value_pipeline.adapters.servicenow import adapt_servicenow
 from value_pipeline.adapters.xes import adapt_xes
+from value_pipeline.registry import parse_registry
 
 ADAPTERS = {"servicenow": adapt_servicenow, "xes": adapt_xes, "csv_mapping": adapt_csv}
 REQUIRED_KEYS = ("id", "adapter", "path", "use_case_id")
@@ -81,3 +84,39 @@ def run_adapter(source_config: dict, realdata_root: Path, landing_root: Path) ->
     stats["source_id"] = source_config["id"]
     stats["written"] = write_workflow_events(events, landing_root, source_config["id"])
     return stats
+
+
+def build_realdata_landing(
+    sources_path: Path,
+    registry_path: Path,
+    realdata_root: Path,
+    landing_root: Path,
+    only: list[str] | None = None,
+) -> dict:
+    """Run the configured adapters (``only``: these source ids) into ``landing_root`` and copy the
+    registry to ``landing_root/registry/registry.yml``; returns source id -> :func:`run_adapter` stats.
+
+    Everything is checked before anything is written: the registry must validate and name every
+    selected source's use case, ``only`` must name configured sources, and the landing registry folder
+    may hold no other YAML file (the loader would merge it in).
+    """
+    sources = load_source_configs(sources_path)
+    registry_path = Path(registry_path)
+    registry = parse_registry(registry_path.read_text(encoding="utf-8"), str(registry_path))
+    if only is not None:
+        unknown = sorted(set(only) - {s["id"] for s in sources})
+        if unknown:
+            raise AdapterConfigError(f"{sources_path}: no source(s) {unknown}")
+        sources = [s for s in sources if s["id"] in only]
+    use_cases = set(registry.ids("use_cases"))
+    missing = sorted({s["use_case_id"] for s in sources} - use_cases)
+    if missing:
+        raise AdapterConfigError(f"{registry_path}: no use case(s) {missing} named by {sources_path}")
+    folder = Path(landing_root) / "registry"
+    target = folder / "registry.yml"
+    others = sorted(p.name for p in [*folder.glob("*.yml"), *folder.glob("*.yaml")] if p != target)
+    if others:
+        raise AdapterConfigError(f"{folder}: holds other registry file(s) {others} the loader would merge")
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(registry_path, target)
+    return {s["id"]: run_adapter(s, realdata_root, landing_root) for s in sources}
