@@ -13,6 +13,7 @@ os.environ["DAGSTER_HOME"] = str(_HOME / "dagster_home")
 os.environ.pop("VALUE_PIPELINE_LANDING", None)
 os.environ.pop("VALUE_PIPELINE_WAREHOUSE", None)
 (_HOME / "dagster_home").mkdir()
+(_HOME / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,9 @@ from rich.table import Table
 
 from value_pipeline.config import PROJECT_ROOT, Settings
 
-console = Console()
+# Wide tables when the output is a file or a CI log; a terminal keeps its own width.
+console = Console(width=None if sys.stdout.isatty() else 160)
+INSTANCE_YAML = "telemetry:\n  enabled: false\n"
 
 
 def _configure(landing: Path | None) -> Settings:
@@ -23,7 +25,11 @@ def _configure(landing: Path | None) -> Settings:
     if landing is not None:
         os.environ["VALUE_PIPELINE_LANDING"] = str(landing.resolve())
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    dagster_home = Path(os.environ["DAGSTER_HOME"])
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    instance_yaml = dagster_home / "dagster.yaml"
+    if not instance_yaml.exists():
+        instance_yaml.write_text(INSTANCE_YAML)
     settings = Settings.from_env()
     settings.export()
     return settings

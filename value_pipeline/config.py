@@ -22,6 +22,8 @@ class Settings:
     serving_root: Path
     partitions_start: date
     schedule_timezone: str
+    lock_timeout_s: float
+    freshness_hour: int
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -35,6 +37,8 @@ class Settings:
             serving_root=Path(os.environ.get("VALUE_PIPELINE_SERVING", home / "serving")).resolve(),
             partitions_start=date.fromisoformat(os.environ.get("VALUE_PIPELINE_START_DATE", "2025-01-01")),
             schedule_timezone=os.environ.get("VALUE_PIPELINE_TIMEZONE", "UTC"),
+            lock_timeout_s=float(os.environ.get("VALUE_PIPELINE_LOCK_TIMEOUT", "0")),
+            freshness_hour=int(os.environ.get("VALUE_PIPELINE_FRESHNESS_HOUR", "6")),
         )
 
     def export(self) -> None:

@@ -4,6 +4,7 @@ One rule maps a model's folder (``models/<layer>/...``) to its asset key prefix 
 the dbt tree, the warehouse schemas and the asset graph show the same layers.
 """
 
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from dagster_dbt import (
 )
 
 from value_pipeline.config import DBT_PROJECT_DIR, Settings
+from value_pipeline.defs.resources import WarehouseResource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # The dbt next to this interpreter, so a venv works without being activated.
@@ -83,8 +85,9 @@ translator = ValuePipelineTranslator(settings=DagsterDbtTranslatorSettings(enabl
 AFTER_STATISTICS = "path:models/marts/value_chains"
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    Settings.from_env().export()
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    # dbt opens the file the run's warehouse resource points at (and whose lock the run holds).
+    os.environ["VALUE_PIPELINE_WAREHOUSE"] = warehouse.path
     # A fixed target path keeps partial parsing and stops per-run folders from piling up.
     yield from dbt.cli(["build"], context=context, target_path=dbt_project.target_path / "dagster").stream()
 
@@ -95,9 +98,9 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     dagster_dbt_translator=translator,
     exclude=AFTER_STATISTICS,
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Build every model before the statistics step and run its tests (tests become asset checks)."""
-    yield from _build(context, dbt)
+    yield from _build(context, dbt, warehouse)
 
 
 @dbt_assets(
@@ -107,9 +110,11 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     select=AFTER_STATISTICS,
     name="dbt_value_chain_marts",
 )
-def dbt_value_chain_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_value_chain_marts(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
     """Build the value-chain marts once the statistics asset has written its estimates."""
-    yield from _build(context, dbt)
+    yield from _build(context, dbt, warehouse)
 
 
 defs = dg.Definitions(assets=[dbt_models, dbt_value_chain_marts], resources={"dbt": dbt_cli_resource()})

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from value_pipeline.config import Settings
+from value_pipeline.run_lock import WarehouseLock
 
 
 class LandingResource(dg.ConfigurableResource):
@@ -21,10 +23,22 @@ class LandingResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file (one writer at a time: the run holds it only while a step needs it)."""
+    """The DuckDB warehouse file. A run holds the warehouse lock from start to end (see run_lock.py);
+    a second run waits up to ``lock_timeout_s`` and is then refused with the holder's name."""
 
     path: str
     memory_limit: str = "4GB"
+    lock_timeout_s: float = 0.0
+    _lock: WarehouseLock | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run_id = context.run_id or "no run"
+        self._lock = WarehouseLock(Path(self.path), timeout_s=self.lock_timeout_s)
+        self._lock.acquire(holder=f"Dagster run {run_id}")
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -40,7 +54,9 @@ class WarehouseResource(dg.ConfigurableResource):
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
         "landing": LandingResource(root=str(settings.landing_root)),
-        "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+        "warehouse": WarehouseResource(
+            path=str(settings.warehouse_path), lock_timeout_s=settings.lock_timeout_s
+        ),
     }
 
 
