@@ -20,6 +20,8 @@ class Settings:
     landing_root: Path
     warehouse_path: Path
     serving_root: Path
+    reports_root: Path
+    postgres_url: str | None
     partitions_start: date
     schedule_timezone: str
     lock_timeout_s: float
@@ -35,6 +37,9 @@ class Settings:
                 os.environ.get("VALUE_PIPELINE_WAREHOUSE", home / "warehouse" / "warehouse.duckdb")
             ).resolve(),
             serving_root=Path(os.environ.get("VALUE_PIPELINE_SERVING", home / "serving")).resolve(),
+            reports_root=Path(os.environ.get("VALUE_PIPELINE_REPORTS", home / "reports")).resolve(),
+            # Publishing to PostgreSQL is on when this is set (e.g. postgresql://user@host:5432/db).
+            postgres_url=os.environ.get("VALUE_PIPELINE_POSTGRES_URL") or None,
             partitions_start=date.fromisoformat(os.environ.get("VALUE_PIPELINE_START_DATE", "2025-01-01")),
             schedule_timezone=os.environ.get("VALUE_PIPELINE_TIMEZONE", "UTC"),
             lock_timeout_s=float(os.environ.get("VALUE_PIPELINE_LOCK_TIMEOUT", "0")),
