@@ -73,12 +73,12 @@ def _volume_check(key: list[str]) -> dg.AssetChecksDefinition:
             previous = con.execute(
                 "select row_count from audit.row_count_history where asset_key = ? and run_id <> ? "
                 "order by counted_at desc limit 1",
-                [table, context.run_id],
+                [table, context.run.run_id],
             ).fetchone()
             change = volume_change(previous[0] if previous else None, current)
             con.execute(
                 "insert into audit.row_count_history values (?, ?, cast(current_timestamp as timestamp), ?)",
-                [table, context.run_id, current],
+                [table, context.run.run_id, current],
             )
         return dg.AssetCheckResult(
             passed=change.passed,
