@@ -1,7 +1,7 @@
-"""The slice of the registry YAML the demo generator needs, read without validation.
+"""The slice of the registry the demo generator needs.
 
 The generator must follow whatever registry it is given (go-live dates, teams, value-chain windows), so
-it reads the YAML itself rather than hard-coding the demo portfolio.
+it reads the validated registry rather than hard-coding the demo portfolio.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import yaml
+from value_pipeline.registry import parse_registry
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ def _window(pair: list | None) -> tuple[date, date] | None:
 
 def read_registry(path: Path) -> RegistryView:
     """Parse the registry file at ``path`` into the fields the generator uses."""
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    registry = parse_registry(path.read_text(encoding="utf-8"), str(path))
+    doc = registry.sections
     use_cases = tuple(
         UseCase(
             use_case_id=u["id"],
@@ -100,5 +101,5 @@ def read_registry(path: Path) -> RegistryView:
         sentiment_question_id=next(
             (k["question_id"] for k in kpis if k.get("question_id")), "q_ai_confidence"
         ),
-        reporting_currency=doc.get("reporting_currency", "USD"),
+        reporting_currency=registry.settings["reporting_currency"],
     )
