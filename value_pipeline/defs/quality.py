@@ -1,0 +1,176 @@
+"""Great Expectations suites (``expectations/``) as blocking Dagster asset checks.
+
+* One check per raw contract asset: its landing suite on the rows the latest load accepted. A failure
+  means the loader let a bad row through; it blocks the dbt step, which reads every raw table.
+* One check per mart or intermediate suite, attached to the model's asset. dbt builds many models in
+  one step, so a check cannot stop the other models of its own step; instead the suites of one dbt
+  step run together in one check step, and any failure fails that step. Every later step that reads
+  one of its models is then skipped: for the ``dbt_models`` step that is the statistics asset (through
+  int_value_chain_observations), the value-chain marts after it and the publish asset; for the
+  value-chain step, the publish asset. docs/quality_checks.md lists what each check blocks.
+"""
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from value_pipeline.config import PROJECT_ROOT
+from value_pipeline.contracts import Contract, load_contracts
+from value_pipeline.defs.dbt import dbt_models, dbt_value_chain_marts
+from value_pipeline.defs.resources import WarehouseResource
+from value_pipeline.landing.loader import REFERENCE_TABLES
+from value_pipeline.quality.expectations import (
+    SuiteResult,
+    checked_suites,
+    landing_suite_name,
+    load_suite,
+    read_frame,
+    suite_columns,
+    suite_parameters,
+    suite_path,
+    validate,
+)
+
+CHECK_NAME = "gx_suite"
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )
+
+
+def _parameters(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    references = {
+        name: [row[0] for row in con.execute(f"select id from {sql}").fetchall()]
+        for name, sql in REFERENCE_TABLES.items()
+        if _table_exists(con, f"raw.registry_{name}")
+    }
+    return suite_parameters(datetime.now(UTC).replace(tzinfo=None), references)
+
+
+def run_suite(con: duckdb.DuckDBPyConnection, suite: Mapping, table: str, where: str = "true") -> SuiteResult:
+    """Validate the rows of ``table`` matching ``where``, reading only the columns the suite uses."""
+    columns = suite_columns(suite)
+    present = con.sql(f"select * from {table} limit 0").columns
+    # Columns the suite names but the table lacks stay out of the select: GX reports them missing.
+    selected = ", ".join(f'"{c}"' for c in present if columns is None or c in columns)
+    frame = read_frame(con.sql(f"select {selected} from {table} where {where}"))
+    return validate(frame, suite, _parameters(con))
+
+
+def check_result(
+    result: SuiteResult, asset_key: dg.AssetKey | None = None, **extra: Any
+) -> dg.AssetCheckResult:
+    """The suite's outcome as an ERROR-severity check result with its failures and sample rows."""
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=CHECK_NAME if asset_key else None,
+        passed=result.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=None
+        if result.success
+        else f"{len(result.failures)} expectation(s) of {result.suite} failed",
+        metadata={
+            "suite": dg.MetadataValue.path(str(suite_path(result.suite).relative_to(PROJECT_ROOT))),
+            "rows_validated": result.rows,
+            "expectations_evaluated": result.evaluated,
+            "expectations_failed": len(result.failures),
+            "unexpected_values": sum(f.unexpected_count or 0 for f in result.failures),
+            "failing_expectations": dg.MetadataValue.md(result.failures_markdown()),
+            "sample_rows": dg.MetadataValue.md(result.samples_markdown()),
+            "validation_seconds": round(result.seconds, 3),
+            **extra,
+        },
+    )
+
+
+def _landing_check(contract: Contract) -> dg.AssetChecksDefinition:
+    suite_name = landing_suite_name(contract)
+    table = f"raw.{contract.raw_table}"
+
+    @dg.asset_check(
+        asset=dg.AssetKey(["raw", contract.raw_table]),
+        name=CHECK_NAME,
+        blocking=True,
+        description=(
+            f"GX suite expectations/{suite_name}.json (generated from the contract) on the rows the "
+            "latest load accepted."
+        ),
+    )
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            latest = (
+                con.execute(
+                    "select _batch_id from raw.load_audit where source = ? order by _loaded_at desc limit 1",
+                    [contract.name],
+                ).fetchone()
+                if _table_exists(con, "raw.load_audit")
+                else None
+            )
+            if latest is None or not _table_exists(con, table):
+                return dg.AssetCheckResult(passed=True, metadata={"note": "nothing loaded yet"})
+            result = run_suite(con, load_suite(suite_name), table, f"_batch_id = '{latest[0]}'")
+        return check_result(result, batch_id=latest[0])
+
+    return _check
+
+
+def _model_checks(step: dg.AssetsDefinition, suites: list[dict]) -> dg.AssetChecksDefinition:
+    """One check step for the suites of the models one dbt step builds."""
+    by_key = {dg.AssetKey(s["meta"]["asset_key"]): s for s in suites}
+
+    @dg.multi_asset_check(
+        specs=[
+            dg.AssetCheckSpec(
+                CHECK_NAME,
+                asset=key,
+                blocking=True,
+                description=f"GX suite expectations/{suite['name']}.json: {suite['meta']['description']}",
+            )
+            for key, suite in by_key.items()
+        ],
+        name=f"gx_{step.node_def.name}",
+        can_subset=True,
+    )
+    def _checks(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> Iterator[dg.AssetCheckResult]:
+        with warehouse.connect() as con:
+            for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string()):
+                suite = by_key[check_key.asset_key]
+                result = run_suite(con, suite, suite["meta"]["table"])
+                context.log.info(
+                    f"{suite['name']}: {result.evaluated} expectations on {result.rows} rows, "
+                    f"{len(result.failures)} failed ({result.seconds:.2f}s)"
+                )
+                yield check_result(result, check_key.asset_key)
+
+    return _checks
+
+
+def model_checks() -> list[dg.AssetChecksDefinition]:
+    """The check steps of the hand-written suites, one per dbt step; a suite of no dbt model fails."""
+    suites = checked_suites()
+    steps = (dbt_models, dbt_value_chain_marts)
+    if orphans := [
+        s["name"] for s in suites if not any(dg.AssetKey(s["meta"]["asset_key"]) in st.keys for st in steps)
+    ]:
+        raise ValueError(f"suites of no dbt model: {orphans}")
+    return [
+        _model_checks(step, mine)
+        for step in steps
+        if (mine := [s for s in suites if dg.AssetKey(s["meta"]["asset_key"]) in step.keys])
+    ]
+
+
+landing_checks = [_landing_check(c) for c in load_contracts().values()]
+
+defs = dg.Definitions(asset_checks=[*landing_checks, *model_checks()])

@@ -1,0 +1,1 @@
+"""Data-quality gates: Great Expectations suites (``expectations/``) and the code that runs them."""

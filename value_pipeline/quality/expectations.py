@@ -1,0 +1,446 @@
+"""Great Expectations suites and the code that runs them on pandas frames (no Dagster here).
+
+Suites are JSON files under ``expectations/`` in GX's own suite format. The landing suites
+(``landing__<contract>.json``) are generated from the contracts by ``landing_suite`` and committed;
+``python -m value_pipeline.quality.expectations`` rewrites them and a unit test fails when they are
+stale. The mart and intermediate suites are written by hand; their ``meta.asset_key`` names the
+model they guard.
+
+Values that change from run to run are suite parameters (``{"$PARAMETER": name}``), filled by
+``suite_parameters``: the latest acceptable timestamp and date, and the registry ids a contract
+column ``references``.
+
+GX takes seconds to import, so it is imported on the first validation only and one ephemeral context
+serves every validation of the process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from value_pipeline.config import PROJECT_ROOT
+from value_pipeline.contracts import Contract, load_contracts
+from value_pipeline.landing.validation import CURRENCY_PATTERN
+
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+SAMPLE_ROWS = 5
+# The loader accepts timestamps up to a day ahead (source clocks drift); the suites allow the same.
+FUTURE_TOLERANCE = timedelta(days=1)
+# pandas dtypes of the contract types once read from DuckDB (dates arrive as datetime64 too).
+DTYPES = {
+    "string": "str",
+    "timestamp": "datetime64",
+    "date": "datetime64",
+    "number": "float64",
+    "boolean": "bool",
+}
+
+# GX forms of the contracts' row rules, keyed by the rule's SQL. A rule is SQL in its contract, so its
+# GX form is written here once; generating a suite for a rule missing from this table fails.
+ROW_RULES: dict[str, list[dict]] = {
+    "end_date is null or end_date >= start_date": [
+        {
+            "type": "expect_column_pair_values_a_to_be_greater_than_b",
+            "kwargs": {
+                "column_A": "end_date",
+                "column_B": "start_date",
+                "or_equal": True,
+                "ignore_row_if": "either_value_is_missing",
+            },
+            "meta": {"guards": "an employee does not leave before starting"},
+        }
+    ],
+    "scale_max > scale_min": [
+        {
+            "type": "expect_column_pair_values_a_to_be_greater_than_b",
+            "kwargs": {
+                "column_A": "scale_max",
+                "column_B": "scale_min",
+                "ignore_row_if": "either_value_is_missing",
+            },
+            "meta": {"guards": "a survey scale has a positive width (it divides the normalised score)"},
+        }
+    ],
+    "score >= scale_min and score <= scale_max": [
+        {
+            "type": "expect_column_pair_values_a_to_be_greater_than_b",
+            "kwargs": {
+                "column_A": "score",
+                "column_B": "scale_min",
+                "or_equal": True,
+                "ignore_row_if": "either_value_is_missing",
+            },
+            "meta": {"guards": "a score is not below its scale"},
+        },
+        {
+            "type": "expect_column_pair_values_a_to_be_greater_than_b",
+            "kwargs": {
+                "column_A": "scale_max",
+                "column_B": "score",
+                "or_equal": True,
+                "ignore_row_if": "either_value_is_missing",
+            },
+            "meta": {"guards": "a score is not above its scale"},
+        },
+    ],
+    "(benefit_type = 'hours_saved') = (unit = 'hours')": [
+        {
+            "type": "expect_column_values_to_be_in_set",
+            "kwargs": {
+                "column": "unit",
+                "value_set": ["hours"],
+                "row_condition": {
+                    "type": "comparison",
+                    "column": {"name": "benefit_type"},
+                    "operator": "==",
+                    "parameter": "hours_saved",
+                },
+            },
+            "meta": {"guards": "hours saved are in hours (they are valued at the team's hourly cost)"},
+        },
+        {
+            "type": "expect_column_values_to_not_be_in_set",
+            "kwargs": {
+                "column": "unit",
+                "value_set": ["hours"],
+                "row_condition": {
+                    "type": "comparison",
+                    "column": {"name": "benefit_type"},
+                    "operator": "!=",
+                    "parameter": "hours_saved",
+                },
+            },
+            "meta": {"guards": "money benefits are in a currency, not hours"},
+        },
+    ],
+    "use_case_id is not null or value_chain_id is not null": [
+        {
+            "type": "expect_column_values_to_not_be_null",
+            "kwargs": {
+                "column": "value_chain_id",
+                "row_condition": {"type": "nullity", "column": {"name": "use_case_id"}, "is_null": True},
+            },
+            "meta": {"guards": "a cost belongs to a use case or a value chain"},
+        }
+    ],
+}
+
+
+def _expectation(kind: str, guards: str, **kwargs: Any) -> dict:
+    return {"type": kind, "kwargs": kwargs, "meta": {"guards": guards}}
+
+
+def landing_suite_name(contract: Contract) -> str:
+    return f"landing__{contract.name}"
+
+
+def landing_suite(contract: Contract) -> dict:
+    """The suite of a raw contract table: the contract's columns, types and rules, re-checked on the
+    rows the loader accepted (a failure means the loader let a bad row through)."""
+    expectations = [
+        _expectation(
+            "expect_table_columns_to_match_ordered_list",
+            "the raw table has the contract's columns in contract order, then the load metadata",
+            column_list=[name for name, _ in contract.raw_columns()],
+        )
+    ]
+    for column in contract.columns:
+        name = column.target
+        expectations.append(
+            _expectation(
+                "expect_column_values_to_be_of_type",
+                f"{column.name} is typed as a {column.type}",
+                column=name,
+                type_=DTYPES[column.type],
+            )
+        )
+        if column.required:
+            expectations.append(
+                _expectation("expect_column_values_to_not_be_null", f"{column.name} is required", column=name)
+            )
+        if column.enum:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_be_in_set",
+                    f"{column.name} is one of the contract's values",
+                    column=name,
+                    value_set=list(column.enum),
+                )
+            )
+        if column.min is not None:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_be_between",
+                    f"{column.name} is {'>' if column.exclusive_min else '>='} {column.min:g}",
+                    column=name,
+                    min_value=column.min,
+                    strict_min=column.exclusive_min,
+                )
+            )
+        if column.currency:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    f"{column.name} is an ISO 4217 code",
+                    column=name,
+                    regex=CURRENCY_PATTERN,
+                )
+            )
+        if column.references:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_be_in_set",
+                    f"{column.name} exists in the registry's {column.references}",
+                    column=name,
+                    value_set={"$PARAMETER": column.references},
+                )
+            )
+        if column.type == "timestamp":
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_be_between",
+                    f"{column.name} is not in the future (one day of clock skew allowed)",
+                    column=name,
+                    max_value={"$PARAMETER": "max_timestamp"},
+                )
+            )
+    if contract.key:
+        expectations.append(
+            _expectation(
+                "expect_compound_columns_to_be_unique",
+                f"the key ({', '.join(contract.key)}) is unique within a delivery",
+                column_list=["_partition_date", *(contract.column(k).target for k in contract.key)],
+            )
+        )
+    for rule in contract.row_rules:
+        if rule.rule not in ROW_RULES:
+            raise ValueError(f"{contract.name}: row rule {rule.rule!r} has no GX form in ROW_RULES")
+        expectations.extend(ROW_RULES[rule.rule])
+    return {
+        "name": landing_suite_name(contract),
+        "meta": {
+            "generated_from": f"value_pipeline/contracts/v1/{contract.name}.yml",
+            "table": f"raw.{contract.raw_table}",
+            "asset_key": ["raw", contract.raw_table],
+        },
+        "expectations": expectations,
+    }
+
+
+def suite_path(name: str) -> Path:
+    return EXPECTATIONS_DIR / f"{name}.json"
+
+
+def render_suite(suite: Mapping) -> str:
+    return json.dumps(suite, indent=2) + "\n"
+
+
+def load_suite(name: str) -> dict:
+    return json.loads(suite_path(name).read_text())
+
+
+def checked_suites() -> list[dict]:
+    """Every hand-written suite (marts and intermediate models), in name order."""
+    return [
+        json.loads(p.read_text())
+        for p in sorted(EXPECTATIONS_DIR.glob("*.json"))
+        if not p.name.startswith("landing__")
+    ]
+
+
+def write_landing_suites() -> list[Path]:
+    """Regenerate every landing suite from its contract."""
+    paths = []
+    for contract in load_contracts().values():
+        path = suite_path(landing_suite_name(contract))
+        path.write_text(render_suite(landing_suite(contract)))
+        paths.append(path)
+    return paths
+
+
+def suite_parameters(now: datetime, reference_ids: Mapping[str, Sequence[str]] | None = None) -> dict:
+    """Run-time values of the suites' ``$PARAMETER``s; ``now`` is naive UTC like the warehouse."""
+    latest = pd.Timestamp(now + FUTURE_TOLERANCE)
+    return {
+        "max_timestamp": latest,
+        "max_date": latest.normalize(),
+        **{name: list(ids) for name, ids in (reference_ids or {}).items()},
+    }
+
+
+def suite_columns(suite: Mapping) -> set[str] | None:
+    """The columns a suite reads (so a check selects only those), or None when it needs every column."""
+    columns = set(suite.get("meta", {}).get("key", []))
+    for expectation in suite["expectations"]:
+        kwargs = expectation["kwargs"]
+        if expectation["type"].startswith("expect_table_columns"):
+            return None
+        columns.update(kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs)
+        columns.update(kwargs.get("column_list", []))
+        # Column names inside a row condition are the values of its {"name": ...} objects.
+        columns.update(re.findall(r'"name": "([^"]+)"', json.dumps(kwargs.get("row_condition"))))
+    return columns
+
+
+def read_frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """A DuckDB relation as pandas, VARCHAR columns as pandas strings even when every value is NULL
+    (DuckDB hands those over as ``object``, which would fail a string type expectation)."""
+    frame = relation.df()
+    for name, type_ in zip(relation.columns, relation.types, strict=True):
+        if str(type_) == "VARCHAR":
+            frame[name] = frame[name].astype("str")
+    return frame
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failing expectation: what it checks, how often it failed and a few offending rows."""
+
+    expectation: str
+    kwargs: dict
+    guards: str
+    unexpected_count: int | None
+    observed: str | None
+    sample_rows: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    """The outcome of one suite on one frame."""
+
+    suite: str
+    success: bool
+    rows: int
+    evaluated: int
+    failures: tuple[Failure, ...]
+    seconds: float
+
+    def failures_markdown(self) -> str:
+        if not self.failures:
+            return "every expectation passed"
+        lines = ["| expectation | arguments | unexpected | observed | guards |", "|---|---|---|---|---|"]
+        for f in self.failures:
+            unexpected = "" if f.unexpected_count is None else str(f.unexpected_count)
+            lines.append(
+                f"| {f.expectation} | {_cell(_short_kwargs(f.kwargs))} | {unexpected} | "
+                f"{_cell(f.observed or '')} | {_cell(f.guards)} |"
+            )
+        return "\n".join(lines)
+
+    def samples_markdown(self) -> str:
+        blocks = [
+            f"**{f.expectation}** ({_cell(_short_kwargs(f.kwargs))})\n\n{_markdown_rows(f.sample_rows)}"
+            for f in self.failures
+            if f.sample_rows
+        ]
+        return "\n\n".join(blocks) or "no failing rows"
+
+
+def _short_kwargs(kwargs: Mapping) -> str:
+    return json.dumps(kwargs, default=str)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (not isinstance(value, (list, tuple, dict)) and pd.isna(value)):
+        return None
+    if isinstance(value, (int, float, bool, str)):
+        return value
+    return str(value)
+
+
+def _markdown_rows(rows: Sequence[Mapping]) -> str:
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(str(r[c])) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+@cache
+def _batch_definition():
+    # Set before GX is imported: it reads the switch at import time.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    asset = context.data_sources.add_pandas("frames").add_dataframe_asset("frame")
+    return asset.add_batch_definition_whole_dataframe("whole_frame")
+
+
+def validate(
+    frame: pd.DataFrame,
+    suite: Mapping,
+    parameters: Mapping[str, Any] | None = None,
+    samples: int = SAMPLE_ROWS,
+) -> SuiteResult:
+    """Run ``suite`` on ``frame`` with GX Core; failures carry up to ``samples`` offending rows."""
+    import great_expectations as gx
+
+    started = time.perf_counter()
+    batch_definition = _batch_definition()
+    # GX takes ownership of what it is given: hand it a copy so the suite dict stays as loaded.
+    gx_suite = gx.ExpectationSuite(
+        name=suite["name"], expectations=json.loads(json.dumps(suite["expectations"]))
+    )
+    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+        gx_suite,
+        result_format={
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": samples,
+            "include_unexpected_rows": True,
+        },
+        expectation_parameters=dict(parameters or {}),
+    )
+    failures = tuple(_failure(r, samples) for r in result.results if not r.success)
+    return SuiteResult(
+        suite=suite["name"],
+        success=bool(result.success),
+        rows=len(frame),
+        evaluated=len(result.results),
+        failures=failures,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _failure(result, samples: int) -> Failure:
+    config = result.expectation_config
+    details = result.result or {}
+    rows = details.get("unexpected_rows")
+    sample_rows = (
+        tuple({k: _plain(v) for k, v in r.items()} for r in rows.head(samples).to_dict("records"))
+        if isinstance(rows, pd.DataFrame)
+        else ()
+    )
+    observed = details.get("observed_value")
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        observed = result.exception_info.get("exception_message")
+    return Failure(
+        expectation=config.type,
+        kwargs={k: v for k, v in config.kwargs.items() if k != "batch_id"},
+        guards=config.meta.get("guards", "") if config.meta else "",
+        unexpected_count=details.get("unexpected_count"),
+        observed=None if observed is None else str(observed),
+        sample_rows=sample_rows,
+    )
+
+
+if __name__ == "__main__":
+    for written in write_landing_suites():
+        print(written.relative_to(PROJECT_ROOT))
