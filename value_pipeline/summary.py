@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from value_pipeline.config import Settings
+from value_pipeline.serving import published_locations
 from value_pipeline.value_chains import value_chain_table_rows
 
 STATUS_STYLE = {"achieved": "bold green", "on_track": "green", "at_risk": "yellow", "off_track": "red"}
@@ -91,8 +92,12 @@ def print_summary(settings: Settings, console: Console) -> None:
     console.print(per_use_case)
 
     print_value_chains(chains, console)
-    console.print(f"Warehouse: {settings.warehouse_path}")
+    console.print(
+        f"Warehouse (written by the runs; BI tools read the published copies): {settings.warehouse_path}"
+    )
     console.print(f"Marts (schema marts): {', '.join(marts)}")
+    for name, location in published_locations(settings):
+        console.print(f"Published {name}: {location}")
 
 
 def print_value_chains(rows: list[tuple], console: Console) -> None:
