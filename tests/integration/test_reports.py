@@ -1,0 +1,216 @@
+"""The demo run's cadence reports: every figure and chart point equals the published marts, and each
+report opens offline in headless chromium without console errors.
+
+Set VALUE_PIPELINE_UPDATE_SCREENSHOTS=1 to refresh docs/img/report_<cadence>.png from this run.
+"""
+
+import base64
+import json
+import math
+import os
+import re
+import shutil
+from datetime import date, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from tests.browser import capture, chromium_path, is_blank
+from value_pipeline.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.integration
+
+REPORT_ASSETS = {
+    "weekly": "weekly_snapshot",
+    "monthly": "monthly_scorecard",
+    "quarterly": "quarterly_summary",
+}
+# The latest period each cadence reports on, straight from the published marts.
+LATEST_PERIOD = {
+    "weekly": "select max(period_start) from marts.fct_kpi_weekly",
+    "monthly": "select max(month_start) from marts.kpi_scorecard",
+    "quarterly": "select max(period_start) from marts.fct_kpi_quarterly",
+}
+DISPLAYED_NUMBER = re.compile(r"^(?:[A-Z]{3} )?(?P<number>[+-]?[\d,]+(?:\.\d+)?)(?P<suffix>%| pp)?$")
+SCREENSHOTS = PROJECT_ROOT / "docs" / "img"
+
+
+class _Page(HTMLParser):
+    """The figures, images and anything that would load from the network in a report's HTML."""
+
+    def __init__(self):
+        super().__init__()
+        self.figures: dict[str, str] = {}
+        self.images: dict[str, str] = {}
+        self.external: list[str] = []
+        self.forbidden_tags: list[str] = []
+        self._figure: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in {"script", "link", "iframe", "object", "embed"}:
+            self.forbidden_tags.append(tag)
+        for name in ("src", "href"):
+            if (attrs.get(name) or "").startswith(("http:", "https:", "//")):
+                self.external.append(attrs[name])
+        if "data-figure" in attrs:
+            self._figure = attrs["data-figure"]
+            self.figures[self._figure] = ""
+        if tag == "img":
+            self.images[attrs["data-chart"]] = attrs["src"]
+
+    def handle_data(self, data):
+        if self._figure is not None:
+            self.figures[self._figure] += data
+
+    def handle_endtag(self, tag):
+        self._figure = None
+
+
+def _metadata(demo_run, name: str) -> dict:
+    events = [
+        e
+        for e in demo_run.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["reports", name])
+    ]
+    assert len(events) == 1, f"reports/{name} was not materialized once by the demo run"
+    return events[0].materialization.metadata
+
+
+@pytest.fixture(scope="module")
+def published(settings, demo_run) -> Path:
+    """The publish folder CURRENT names, read here without the report code."""
+    return settings.serving_root / (settings.serving_root / "CURRENT").read_text().strip()
+
+
+@pytest.fixture(scope="module")
+def marts(published: Path):
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    for file in published.glob("*.parquet"):
+        con.execute(f"create view marts.{file.stem} as select * from '{file}'")
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module", params=sorted(REPORT_ASSETS))
+def report(request, demo_run) -> dict:
+    cadence = request.param
+    metadata = _metadata(demo_run, REPORT_ASSETS[cadence])
+    html = Path(metadata["report"].value)
+    return {
+        "cadence": cadence,
+        "metadata": metadata,
+        "html": html,
+        "sidecar": json.loads((html.parent / "figures.json").read_text()),
+    }
+
+
+def _same(value, expected) -> bool:
+    if isinstance(value, float) and isinstance(expected, float):
+        return math.isclose(value, expected, rel_tol=1e-12, abs_tol=1e-12)
+    return value == expected
+
+
+def _display_matches(figure: dict) -> bool:
+    """The printed text is the figure's value at the precision shown (or the text itself)."""
+    value, display = figure["value"], figure["display"]
+    if value is None:
+        return display == "-"
+    if isinstance(value, bool):
+        return display == ("behind" if value else "ahead")
+    if isinstance(value, str):
+        return display == value
+    match = DISPLAYED_NUMBER.match(display)
+    assert match, f"{figure['figure_id']}: cannot read a number in {display!r}"
+    number = float(match["number"].replace(",", ""))
+    if match["suffix"]:
+        return abs(number / 100 - value) <= 0.0005 + 1e-9
+    decimals = len(match["number"].partition(".")[2])
+    return abs(number - value) <= 0.5 * 10**-decimals + 1e-9
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def test_reports_read_the_publish_of_their_run(report, published, settings):
+    metadata = report["metadata"]
+    assert metadata["publish_id"].value == published.name == report["sidecar"]["publish_id"]
+    assert report["html"].is_relative_to(settings.reports_root / report["cadence"])
+    assert report["html"].parent.name == report["sidecar"]["period"] == metadata["period"].value
+
+
+def test_report_covers_the_latest_published_period(report, marts):
+    latest = marts.execute(LATEST_PERIOD[report["cadence"]]).fetchone()[0]
+    assert report["sidecar"]["period_start"] == latest.isoformat()
+
+
+def test_every_printed_figure_equals_the_published_marts(report, marts):
+    page = _Page()
+    page.feed(report["html"].read_text())
+    figures = report["sidecar"]["figures"]
+    assert len(figures) > 20
+    assert page.figures == {f["figure_id"]: f["display"] for f in figures}
+    for figure in figures:
+        where = " and ".join(f"cast({column} as varchar) = ?" for column in figure["key"])
+        rows = marts.execute(
+            f"select {figure['column']}, status from marts.{figure['mart']} where {where}"
+            if figure["status"] is not None
+            else f"select {figure['column']}, null from marts.{figure['mart']} where {where}",
+            list(figure["key"].values()),
+        ).fetchall()
+        assert len(rows) == 1, f"{figure['figure_id']}: {len(rows)} mart rows for its key"
+        value, status = rows[0]
+        assert _same(figure["value"], value), figure["figure_id"]
+        assert figure["status"] == status, figure["figure_id"]
+        assert _display_matches(figure), (
+            f"{figure['figure_id']}: {figure['display']!r} vs {figure['value']!r}"
+        )
+
+
+def test_headline_value_equals_the_scorecard(report, marts):
+    """One figure cross-checked by hand: the portfolio value realised to date."""
+    (headline,) = [
+        f for f in report["sidecar"]["figures"] if f["figure_id"].startswith("headline.value_tracked.")
+    ]
+    expected = marts.execute(
+        "select actual_value from marts.kpi_scorecard where kpi_id = 'value_tracked' "
+        "and scope_type = 'portfolio' and month_start = (select max(month_start) from marts.kpi_scorecard)"
+    ).fetchone()[0]
+    assert headline["value"] == pytest.approx(expected, rel=1e-12)
+    assert report["metadata"]["value_tracked"].value == pytest.approx(expected, rel=1e-12)
+
+
+def test_every_chart_point_is_a_published_row(report, marts):
+    folder = report["html"].parent
+    for chart in report["sidecar"]["charts"]:
+        cursor = marts.execute(chart["query"])
+        names = [d[0] for d in cursor.description]
+        rows = [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
+        assert rows == chart["rows"], chart["name"]
+        assert rows, f"{chart['name']} has no points on the demo"
+        assert not is_blank((folder / chart["file"]).read_bytes()), chart["name"]
+
+
+def test_report_is_self_contained(report):
+    page = _Page()
+    page.feed(report["html"].read_text())
+    assert page.forbidden_tags == [] and page.external == []
+    files = {c["name"]: (report["html"].parent / c["file"]).read_bytes() for c in report["sidecar"]["charts"]}
+    prefix = "data:image/png;base64,"
+    assert {name: base64.b64decode(src.removeprefix(prefix)) for name, src in page.images.items()} == files
+    assert all(src.startswith(prefix) for src in page.images.values())
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (apt-get install -y chromium)")
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    shot = capture(report["html"].as_uri(), width=1400, height=900)
+    assert shot.console_errors == []
+    assert not is_blank(shot.screenshot)
+    (tmp_path / "report.png").write_bytes(shot.screenshot)
+    if os.environ.get("VALUE_PIPELINE_UPDATE_SCREENSHOTS"):
+        shutil.copy(tmp_path / "report.png", SCREENSHOTS / f"report_{report['cadence']}.png")

@@ -1,0 +1,78 @@
+"""The cadence reports as assets downstream of the published marts (never the warehouse file)."""
+
+import dagster as dg
+
+from value_pipeline.config import Settings
+from value_pipeline.reports.marts import current_publish_dir
+from value_pipeline.reports.render import write_report
+
+PUBLISHED_MARTS = dg.AssetKey(["serving", "published_marts"])
+# (asset name, cadence, description)
+REPORTS = [
+    (
+        "weekly_snapshot",
+        "weekly",
+        "Weekly dashboard snapshot for workstream leads: the latest ISO week's KPIs for the portfolio, "
+        "each use case and each team, the variance alerts at week end, the weekly KPI trend against its "
+        "glide path and the adoption curve.",
+    ),
+    (
+        "monthly_scorecard",
+        "monthly",
+        "Monthly KPI scorecard for the steering committee: the latest month of marts.kpi_scorecard for the "
+        "portfolio and business units, value realised against target per use case, the value chains "
+        "with their intervals.",
+    ),
+    (
+        "quarterly_summary",
+        "quarterly",
+        "Quarterly all-hands summary: the portfolio KPIs quarter by quarter, business units, value "
+        "realised against target, the adoption curve and the value chains in plain sentences.",
+    ),
+]
+OWNERS = ["transformation-office@example.com"]
+
+
+def _report_asset(name: str, cadence: str, description: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["reports", name],
+        group_name="reports",
+        kinds={"html", "python"},
+        owners=OWNERS,
+        deps=[PUBLISHED_MARTS],
+        description=(
+            f"{description} Self-contained HTML with the charts as PNGs beside it and figures.json, "
+            f"which traces every figure to its published mart cell: "
+            f"VALUE_PIPELINE_REPORTS/{cadence}/<period>/report.html."
+        ),
+    )
+    def _report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings = Settings.from_env()
+        written = write_report(cadence, current_publish_dir(settings.serving_root), settings.reports_root)
+        report = written.report
+        context.log.info(f"{cadence} report {report.period_label}: {written.html}")
+        return dg.MaterializeResult(
+            metadata={
+                "report": dg.MetadataValue.path(str(written.html)),
+                "figures_json": dg.MetadataValue.path(str(written.sidecar)),
+                "period": report.period_label,
+                "period_end": report.period_end.isoformat(),
+                "publish_id": written.publish_id,
+                "figures": len(report.figures()),
+                "headline": dg.MetadataValue.md(
+                    "| figure | value | status |\n|---|---|---|\n"
+                    + "\n".join(f"| {f.label} | {f.display} | {f.status or '-'} |" for f in report.headline)
+                ),
+                # One numeric entry per headline KPI, so the UI plots it across materializations.
+                **{
+                    f.key["kpi_id"]: dg.MetadataValue.float(f.value)
+                    for f in report.headline
+                    if isinstance(f.value, float)
+                },
+            }
+        )
+
+    return _report
+
+
+defs = dg.Definitions(assets=[_report_asset(*spec) for spec in REPORTS])

@@ -1,0 +1,554 @@
+"""What each cadence report says, read from the marts: every figure keeps the mart cell it came from.
+
+A ``Figure`` names its mart, column and key (the mart's grain), so ``figures.json`` lets anyone look
+each printed number up in the published marts; a ``ChartData`` keeps the query its points came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+
+from value_pipeline.summary import format_value
+
+PERIOD_KEY = ("kpi_id", "period_start", "scope_type", "scope_id")
+SCORECARD_KEY = ("kpi_id", "month_start", "scope_type", "scope_id")
+ALERT_KEY = ("kpi_id", "date_day", "scope_type", "scope_id")
+VALUE_CHAIN_KEY = ("value_chain_id",)
+ALERTS_SHOWN = 10
+ADOPTION_KPI = "ai_tool_adoption"
+VALUE_KPI = "value_tracked"
+# Display names of the scopes of a period fact (kpi_scorecard and kpi_variance_alerts carry their own).
+SCOPE_NAME = """coalesce(
+    (select use_case_name from marts.dim_use_case
+     where use_case_id = f.scope_id and f.scope_type = 'use_case'),
+    (select team_name from marts.dim_team where team_id = f.scope_id and f.scope_type = 'team'),
+    (select business_unit_name from marts.dim_business_unit
+     where business_unit_id = f.scope_id and f.scope_type = 'business_unit'),
+    f.scope_id)"""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One value printed in a report and the mart cell it was read from (``status``: same row's status)."""
+
+    figure_id: str
+    label: str
+    value: float | str | bool | None
+    display: str
+    mart: str
+    column: str
+    key: dict[str, str]
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[str | Figure]]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """The points of one chart and the query over the marts that returned them."""
+
+    name: str
+    title: str
+    caption: str
+    query: str
+    rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    kpi_id: str
+    name: str
+    unit: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class Report:
+    cadence: str
+    title: str
+    audience: str
+    period_label: str
+    period_start: date
+    period_end: date
+    currency: str
+    kpis: dict[str, Kpi]
+    headline: list[Figure]
+    tables: list[Table]
+    charts: list[ChartData] = field(default_factory=list)
+
+    def figures(self) -> list[Figure]:
+        """Every figure printed: the headline, then the tables' cells in reading order."""
+        cells = [c for t in self.tables for row in t.rows for c in row if isinstance(c, Figure)]
+        return self.headline + cells
+
+
+def format_change(value: float | None, unit: str, currency: str) -> str:
+    """A signed difference: percentage points for ratios, signed money for currency KPIs."""
+    if value is None:
+        return "-"
+    if unit == "ratio":
+        return f"{value * 100:+.1f} pp"
+    if unit == "currency":
+        return f"{currency} {value:+,.0f}"
+    return f"{value:+,.2f}"
+
+
+def date_literal(day: date) -> str:
+    """A date written into a chart's recorded query, so the query runs as it stands in figures.json."""
+    return f"date '{day.isoformat()}'"
+
+
+def period_label(cadence: str, start: date) -> str:
+    """``2026-W26``, ``2026-06`` or ``2026-Q2``: the folder name of a report period."""
+    if cadence == "weekly":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if cadence == "monthly":
+        return f"{start:%Y-%m}"
+    return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+
+
+def _rows(con: duckdb.DuckDBPyConnection, query: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+    cursor = con.execute(query, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _key_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+class _Reader:
+    """Reads the marts and turns cells into ``Figure`` objects with their provenance."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.kpis = {
+            r["kpi_id"]: Kpi(r["kpi_id"], r["kpi_name"], r["unit"], r["direction"])
+            for r in _rows(con, "select kpi_id, kpi_name, unit, direction from marts.dim_kpi order by kpi_id")
+        }
+        currencies = _rows(
+            con,
+            "select reporting_currency from marts.fct_value_tracked union "
+            "select reporting_currency from marts.value_chain where reporting_currency is not null",
+        )
+        self.currency = currencies[0]["reporting_currency"] if currencies else ""
+
+    def rows(self, query: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        return _rows(self.con, query, params)
+
+    def figure(
+        self,
+        section: str,
+        label: str,
+        row: dict[str, Any],
+        mart: str,
+        key: tuple[str, ...],
+        column: str,
+        formatter: Callable[[Any], str],
+    ) -> Figure:
+        key_values = {k: _key_text(row[k]) for k in key}
+        value = row[column]
+        return Figure(
+            figure_id=".".join([section, *key_values.values(), column]),
+            label=label,
+            value=value,
+            display="-" if value is None else formatter(value),
+            mart=mart,
+            column=column,
+            key=key_values,
+            status=row.get("status") if column in {"value", "actual_value"} else None,
+        )
+
+    def kpi_figure(
+        self, section: str, row: dict[str, Any], mart: str, key: tuple[str, ...], column: str, change=False
+    ) -> Figure:
+        kpi = self.kpis[row["kpi_id"]]
+        fmt = format_change if change else format_value
+        label = kpi.name if column in {"value", "actual_value"} else f"{kpi.name}: {column.replace('_', ' ')}"
+        return self.figure(section, label, row, mart, key, column, lambda v: fmt(v, kpi.unit, self.currency))
+
+    def latest(self, mart: str, column: str) -> date:
+        """The latest period start of ``mart``; refuses marts without rows (nothing to report on)."""
+        latest = self.rows(f"select max({column}) as latest from marts.{mart}")[0]["latest"]
+        if latest is None:
+            raise ValueError(f"marts.{mart} is empty in the published marts: nothing to report")
+        return latest
+
+    def chart(self, name: str, title: str, caption: str, query: str) -> ChartData:
+        return ChartData(name, title, caption, " ".join(query.split()), self.rows(query))
+
+    def period_rows(self, fact: str, start: date, scope_type: str | None = None) -> list[dict[str, Any]]:
+        scope = "and f.scope_type = ?" if scope_type else ""
+        return self.rows(
+            f"select f.*, {SCOPE_NAME} as scope_name from marts.{fact} f "
+            f"where f.period_start = ? {scope} order by f.scope_type, f.scope_id, f.kpi_id",
+            [start, scope_type] if scope_type else [start],
+        )
+
+    def scope_table(
+        self, title: str, section: str, rows: list[dict], mart: str, key: tuple, column: str = "value"
+    ) -> Table | None:
+        """Scopes down, KPIs across: each cell the KPI value with its status (None without rows)."""
+        if not rows:
+            return None
+        kpi_ids = sorted({r["kpi_id"] for r in rows})
+        by_scope: dict[tuple[str, str], dict[str, dict]] = {}
+        for r in rows:
+            by_scope.setdefault((r["scope_id"], r["scope_name"]), {})[r["kpi_id"]] = r
+        body: list[list[str | Figure]] = []
+        for (scope_id, scope_name), cells in sorted(by_scope.items()):
+            label = scope_name if scope_name == scope_id else f"{scope_name} ({scope_id})"
+            body.append(
+                [label]
+                + [
+                    self.kpi_figure(section, cells[k], mart, key, column) if k in cells else "-"
+                    for k in kpi_ids
+                ]
+            )
+        return Table(title, [section.replace("_", " ")] + [self.kpis[k].name for k in kpi_ids], body)
+
+    def value_chain_table(self) -> Table:
+        """Every value chain as its four sentences (insight, action, result, impact), as published."""
+        rows = self.rows(
+            """
+            select value_chain_id, coalesce(evidence_grade, status) as evidence, status, status_reason,
+                   insight_sentence, action_sentence, result_sentence, impact_sentence
+            from marts.value_chain order by value_chain_id
+            """
+        )
+        body: list[list[str | Figure]] = []
+        for r in rows:
+            text = {
+                c: self.figure("value_chain", c.replace("_", " "), r, "value_chain", VALUE_CHAIN_KEY, c, str)
+                for c in ("insight_sentence", "action_sentence", "result_sentence", "impact_sentence")
+            }
+            result = (
+                text["result_sentence"] if r["result_sentence"] else f"{r['status']}: {r['status_reason']}"
+            )
+            body.append(
+                [
+                    r["value_chain_id"],
+                    r["evidence"],
+                    text["insight_sentence"],
+                    text["action_sentence"],
+                    result,
+                    text["impact_sentence"],
+                ]
+            )
+        return Table(
+            "Value chains: insight, action, result against control, business impact",
+            ["chain", "evidence", "insight", "action", "result", "impact"],
+            body,
+            "Business impact is net of the action's cost, with its 95% interval; only randomised and "
+            "difference-in-differences evidence is causal.",
+        )
+
+    def kpi_trend(self, fact: str, end: date, grain: str) -> ChartData:
+        return self.chart(
+            "kpi_trend",
+            f"Portfolio KPIs against their glide path ({grain})",
+            f"marts.{fact}, portfolio scope, every {grain} up to {end.isoformat()}: the KPI value (line), "
+            "its glide path (dashed) and target (dotted).",
+            f"""
+            select kpi_id, period_start, period_end, value, glide_path_value, target_value, status
+            from marts.{fact}
+            where scope_type = 'portfolio' and period_start <= {date_literal(end)}
+            order by kpi_id, period_start
+            """,
+        )
+
+    def adoption(self, fact: str, end: date, grain: str) -> ChartData:
+        return self.chart(
+            "adoption",
+            f"AI tool adoption ({grain})",
+            f"marts.{fact}, {ADOPTION_KPI}: share of eligible people using an AI tool in the 28 days to "
+            "the period's last day, for the portfolio and each business unit, with the glide path.",
+            f"""
+            select f.scope_type, f.scope_id, {SCOPE_NAME} as scope_name, f.period_start, f.value,
+                   f.glide_path_value
+            from marts.{fact} f
+            where f.kpi_id = '{ADOPTION_KPI}' and f.scope_type in ('portfolio', 'business_unit')
+              and f.period_start <= {date_literal(end)}
+            order by f.scope_type desc, f.scope_id, f.period_start
+            """,
+        )
+
+    def value_vs_target(self, end: date) -> ChartData:
+        return self.chart(
+            "value_vs_target",
+            "Value realised against target",
+            f"marts.fct_kpi_monthly, {VALUE_KPI} at portfolio scope up to {end.isoformat()}: cumulative "
+            f"value in {self.currency} (validated by Finance and estimated), the glide path and the target.",
+            f"""
+            select period_start, period_end, value, value_validated, value_estimated, glide_path_value,
+                   target_value
+            from marts.fct_kpi_monthly
+            where kpi_id = '{VALUE_KPI}' and scope_type = 'portfolio' and period_start <= {date_literal(end)}
+            order by period_start
+            """,
+        )
+
+    def value_chain_intervals(self) -> ChartData:
+        return self.chart(
+            "value_chain_intervals",
+            "Value chains: estimated change with 95% interval",
+            "marts.value_chain, estimated chains: relative change of the metric credited to the action, with "
+            "its 95% interval; the label says which direction is better and the evidence grade.",
+            """
+            select value_chain_id, value_chain_name, metric, evidence_grade, is_causal, direction,
+                   relative_change, relative_change_ci_low, relative_change_ci_high
+            from marts.value_chain
+            where status = 'estimated' and relative_change is not null
+            order by value_chain_id
+            """,
+        )
+
+
+def _by_kpi(rows: list[dict]) -> dict[str, dict]:
+    return {r["kpi_id"]: r for r in rows}
+
+
+def _scope(rows: list[dict], scope_type: str) -> list[dict]:
+    return [r for r in rows if r["scope_type"] == scope_type]
+
+
+def _portfolio_table(reader: _Reader, title: str, rows: list[dict], previous: list[dict], mart: str) -> Table:
+    """KPIs down: this period's value (with status), the previous period's, the glide path and the target."""
+    before = _by_kpi(previous)
+    body: list[list[str | Figure]] = []
+    for kpi_id, r in sorted(_by_kpi(rows).items()):
+        prev = before.get(kpi_id)
+        body.append(
+            [
+                reader.kpis[kpi_id].name,
+                reader.kpi_figure("portfolio", r, mart, PERIOD_KEY, "value"),
+                reader.kpi_figure("previous", prev, mart, PERIOD_KEY, "value") if prev else "-",
+                reader.kpi_figure("portfolio", r, mart, PERIOD_KEY, "glide_path_value"),
+                reader.kpi_figure("portfolio", r, mart, PERIOD_KEY, "target_value"),
+            ]
+        )
+    return Table(title, ["KPI", "this period", "previous period", "glide path", "target"], body)
+
+
+def _headline(reader: _Reader, rows: list[dict], mart: str, key: tuple, column: str) -> list[Figure]:
+    return [reader.kpi_figure("headline", r, mart, key, column) for _, r in sorted(_by_kpi(rows).items())]
+
+
+def _alerts_table(reader: _Reader, day: date) -> Table:
+    mart = "kpi_variance_alerts"
+    alerts = reader.rows(
+        f"select * from marts.{mart} where date_day = ? order by alert_rank limit ?", [day, ALERTS_SHOWN]
+    )
+    body: list[list[str | Figure]] = [
+        [
+            reader.kpis[a["kpi_id"]].name,
+            f"{a['scope_type'].replace('_', ' ')}: {a['scope_name']}",
+            reader.kpi_figure("alert", a, mart, ALERT_KEY, "value"),
+            reader.kpi_figure("alert", a, mart, ALERT_KEY, "glide_path_value"),
+            reader.kpi_figure("alert", a, mart, ALERT_KEY, "drift", change=True),
+            reader.figure(
+                "alert",
+                "direction of the drift",
+                a,
+                mart,
+                ALERT_KEY,
+                "is_unfavourable",
+                lambda v: "behind" if v else "ahead",
+            ),
+        ]
+        for a in alerts
+    ]
+    return Table(
+        f"Variance alerts on {day.isoformat()}, most urgent first",
+        ["KPI", "scope", "value", "glide path", "drift", "vs glide path"],
+        body,
+        f"The {ALERTS_SHOWN} highest-ranked KPI x scope drifts beyond the tolerance band around the glide "
+        "path (marts.kpi_variance_alerts); none listed means every KPI is within its band.",
+    )
+
+
+def weekly_snapshot(con: duckdb.DuckDBPyConnection) -> Report:
+    """The latest ISO week for workstream leads: KPIs by portfolio, use case and team, and the alerts."""
+    reader = _Reader(con)
+    mart = "fct_kpi_weekly"
+    start = reader.latest(mart, "period_start")
+    rows = reader.period_rows(mart, start)
+    end = max(r["period_end"] for r in rows)
+    label = period_label("weekly", start)
+    tables = [
+        _portfolio_table(
+            reader,
+            f"Portfolio KPIs, week {label}",
+            _scope(rows, "portfolio"),
+            reader.period_rows(mart, start - timedelta(days=7), "portfolio"),
+            mart,
+        ),
+        reader.scope_table("Use cases this week", "use_case", _scope(rows, "use_case"), mart, PERIOD_KEY),
+        reader.scope_table("Teams this week", "team", _scope(rows, "team"), mart, PERIOD_KEY),
+        _alerts_table(reader, end),
+    ]
+    return Report(
+        cadence="weekly",
+        title="Weekly dashboard snapshot",
+        audience="Workstream leads",
+        period_label=label,
+        period_start=start,
+        period_end=end,
+        currency=reader.currency,
+        kpis=reader.kpis,
+        headline=_headline(reader, _scope(rows, "portfolio"), mart, PERIOD_KEY, "value"),
+        tables=[t for t in tables if t is not None],
+        charts=[reader.kpi_trend(mart, end, "week"), reader.adoption(mart, end, "week")],
+    )
+
+
+def monthly_scorecard(con: duckdb.DuckDBPyConnection) -> Report:
+    """The latest month's scorecard for the steering committee, value against target, the value chains."""
+    reader = _Reader(con)
+    mart = "kpi_scorecard"
+    start = reader.latest(mart, "month_start")
+    rows = reader.rows(
+        f"select * from marts.{mart} where month_start = ? order by scope_type, scope_id, kpi_id", [start]
+    )
+    end = max(r["month_end"] for r in rows)
+    portfolio: list[list[str | Figure]] = []
+    for kpi_id, r in sorted(_by_kpi(_scope(rows, "portfolio")).items()):
+        portfolio.append(
+            [reader.kpis[kpi_id].name]
+            + [
+                reader.kpi_figure(
+                    "portfolio", r, mart, SCORECARD_KEY, column, change=column.startswith(("delta", "trend"))
+                )
+                for column in (
+                    "actual_value",
+                    "glide_path_value",
+                    "target_value",
+                    "trend_vs_previous_month",
+                    "delta_vs_baseline",
+                )
+            ]
+        )
+    value_rows: list[list[str | Figure]] = [
+        [f"{r['scope_name']} ({r['scope_id']})"]
+        + [
+            reader.kpi_figure("value", r, mart, SCORECARD_KEY, column)
+            for column in ("actual_value", "value_validated", "value_estimated", "target_value")
+        ]
+        for r in _scope(rows, "use_case")
+        if r["kpi_id"] == VALUE_KPI
+    ]
+    tables = [
+        Table(
+            f"Portfolio scorecard, {start:%B %Y}",
+            ["KPI", "actual", "glide path", "target", "vs previous month", "vs baseline"],
+            portfolio,
+        ),
+        reader.scope_table(
+            "Business units",
+            "business_unit",
+            _scope(rows, "business_unit"),
+            mart,
+            SCORECARD_KEY,
+            "actual_value",
+        ),
+        Table(
+            f"Value realised against target per use case ({reader.currency}, cumulative)",
+            ["use case", "realised", "validated by Finance", "estimated", "target"],
+            value_rows,
+        ),
+        reader.value_chain_table(),
+    ]
+    return Report(
+        cadence="monthly",
+        title="Monthly KPI scorecard",
+        audience="Steering committee",
+        period_label=period_label("monthly", start),
+        period_start=start,
+        period_end=end,
+        currency=reader.currency,
+        kpis=reader.kpis,
+        headline=_headline(reader, _scope(rows, "portfolio"), mart, SCORECARD_KEY, "actual_value"),
+        tables=[t for t in tables if t is not None],
+        charts=[
+            reader.kpi_trend("fct_kpi_monthly", end, "month"),
+            reader.value_vs_target(end),
+            reader.value_chain_intervals(),
+        ],
+    )
+
+
+def quarterly_summary(con: duckdb.DuckDBPyConnection) -> Report:
+    """The latest quarter for the all-hands: KPIs quarter by quarter, value, adoption, the value chains."""
+    reader = _Reader(con)
+    mart = "fct_kpi_quarterly"
+    start = reader.latest(mart, "period_start")
+    history = reader.rows(
+        f"select * from marts.{mart} where scope_type = 'portfolio' order by period_start, kpi_id"
+    )
+    current = [r for r in history if r["period_start"] == start]
+    end = max(r["period_end"] for r in current)
+    quarters = sorted({r["period_start"] for r in history})
+    cells = {(r["kpi_id"], r["period_start"]): r for r in history}
+    by_quarter: list[list[str | Figure]] = [
+        [kpi.name]
+        + [
+            reader.kpi_figure("quarter", cells[kpi_id, q], mart, PERIOD_KEY, "value")
+            if (kpi_id, q) in cells
+            else "-"
+            for q in quarters
+        ]
+        for kpi_id, kpi in sorted(reader.kpis.items())
+    ]
+    tables = [
+        Table(
+            "Portfolio KPIs quarter by quarter",
+            ["KPI"] + [period_label("quarterly", q) for q in quarters],
+            by_quarter,
+            "Flow KPIs add up the quarter's days; stock KPIs are the quarter's last day with a value.",
+        ),
+        reader.scope_table(
+            f"Business units, {period_label('quarterly', start)}",
+            "business_unit",
+            reader.period_rows(mart, start, "business_unit"),
+            mart,
+            PERIOD_KEY,
+        ),
+        reader.value_chain_table(),
+    ]
+    return Report(
+        cadence="quarterly",
+        title="Quarterly all-hands summary",
+        audience="All hands",
+        period_label=period_label("quarterly", start),
+        period_start=start,
+        period_end=end,
+        currency=reader.currency,
+        kpis=reader.kpis,
+        headline=_headline(reader, current, mart, PERIOD_KEY, "value"),
+        tables=[t for t in tables if t is not None],
+        charts=[
+            reader.kpi_trend("fct_kpi_monthly", end, "month"),
+            reader.value_vs_target(end),
+            reader.adoption("fct_kpi_monthly", end, "month"),
+            reader.value_chain_intervals(),
+        ],
+    )
+
+
+BUILDERS: dict[str, Callable[[duckdb.DuckDBPyConnection], Report]] = {
+    "weekly": weekly_snapshot,
+    "monthly": monthly_scorecard,
+    "quarterly": quarterly_summary,
+}
