@@ -12,6 +12,7 @@ from value_pipeline.registry import TABLES, load_registry
 
 RECONCILIATION_CHECK = "landed_equals_accepted_plus_quarantined"
 REGISTRY_KEYS = [dg.AssetKey(["raw", table]) for table in TABLES]
+OWNERS = ["team:data-platform"]
 
 
 @dg.multi_asset(
@@ -30,16 +31,12 @@ def registry(landing: LandingResource, warehouse: WarehouseResource):
         counts = write_registry(con, reg)
     for key in REGISTRY_KEYS:
         table = key.path[-1]
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={
-                "dagster/row_count": counts[table],
-                "registry": dg.MetadataValue.path(reg.source),
-                "rejected_value_chains": dg.MetadataValue.json(
-                    [{"value_chain_id": i, "reason": r} for i, r in reg.rejected_value_chains]
-                ),
-            },
-        )
+        metadata = {"dagster/row_count": counts[table], "registry": dg.MetadataValue.path(reg.source)}
+        if table == "registry_value_chain_rejections":
+            metadata["rejected_value_chains"] = dg.MetadataValue.json(
+                [{"value_chain_id": i, "reason": r} for i, r in reg.rejected_value_chains]
+            )
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
 
 def _reconcile(warehouse: WarehouseResource, result: LoadResult) -> dg.AssetCheckResult:
@@ -97,7 +94,17 @@ def _contract_asset(contract: Contract) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
         deps=REGISTRY_KEYS,
         check_specs=[dg.AssetCheckSpec(RECONCILIATION_CHECK, asset=key, blocking=True)],
-        metadata={"contract": contract.name, "contract_version": contract.version},
+        owners=OWNERS,
+        metadata={
+            "contract": contract.name,
+            "contract_version": contract.version,
+            "dagster/table_name": f"raw.{contract.raw_table}",
+            "dagster/column_schema": dg.TableSchema(
+                columns=[
+                    dg.TableColumn(c.target, c.type, description=c.description) for c in contract.columns
+                ]
+            ),
+        },
     )
     def _load(context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource):
         partitions: set[date] | None = None
@@ -116,3 +123,23 @@ def _contract_asset(contract: Contract) -> dg.AssetsDefinition:
 
 
 contract_assets = [_contract_asset(c) for c in load_contracts().values()]
+
+# Every contract asset writes these two tables as part of its load (one transaction per load).
+load_bookkeeping = [
+    dg.AssetSpec(
+        ["raw", "quarantine"],
+        group_name="ingest",
+        kinds={"duckdb"},
+        owners=OWNERS,
+        deps=[a.key for a in contract_assets],
+        description="Rows that broke their landing contract: source file, line, column and reason.",
+    ),
+    dg.AssetSpec(
+        ["raw", "load_audit"],
+        group_name="ingest",
+        kinds={"duckdb"},
+        owners=OWNERS,
+        deps=[a.key for a in contract_assets],
+        description="Per file and load: landed = accepted + quarantined rows.",
+    ),
+]
