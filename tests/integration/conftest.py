@@ -11,6 +11,12 @@ from value_pipeline.config import Settings
 from value_pipeline.generator import generate
 
 
+def pytest_collection_modifyitems(items):
+    """Tests that run the job again (a new publish, new row-count history) go last, so every other test
+    sees the demo run's own publish and reports."""
+    items.sort(key=lambda item: item.get_closest_marker("mutates_demo") is not None)
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     settings = Settings.from_env()

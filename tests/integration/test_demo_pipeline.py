@@ -146,6 +146,7 @@ def test_quarantine_reconciles_per_file(warehouse):
     assert mismatches == []
 
 
+@pytest.mark.mutates_demo
 def test_rerunning_a_partition_changes_nothing(settings, demo_run):
     import duckdb
 
@@ -160,6 +161,7 @@ def test_rerunning_a_partition_changes_nothing(settings, demo_run):
     assert_same(before, state())
 
 
+@pytest.mark.mutates_demo
 @pytest.mark.parametrize("problem", ["missing_column", "corrupt_xlsx"])
 def test_file_level_errors_fail_the_run_and_keep_earlier_data(settings, demo_run, problem, tmp_path):
     import duckdb

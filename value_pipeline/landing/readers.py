@@ -88,13 +88,18 @@ def _as_text(name: str) -> str:
     return f"cast({quote_ident(name)} as varchar)"
 
 
+def _csv_key(file: LandingFile) -> tuple:
+    """What CSV files must share to be read together: delimiter, header and compression."""
+    header = read_header_line(file)
+    delimiter = sniff_delimiter(header)
+    names = tuple(next(iter(_split_header(header, delimiter))))
+    return delimiter, names, file.compressed
+
+
 def _csv_groups(files: Iterable[LandingFile]) -> dict[tuple, list[LandingFile]]:
     groups: dict[tuple, list[LandingFile]] = {}
     for file in files:
-        header = read_header_line(file)
-        delimiter = sniff_delimiter(header)
-        names = tuple(next(iter(_split_header(header, delimiter))))
-        groups.setdefault((delimiter, names, file.compressed), []).append(file)
+        groups.setdefault(_csv_key(file), []).append(file)
     return groups
 
 
@@ -110,11 +115,13 @@ def _select_csv(contract: Contract, files: list[LandingFile], key: tuple) -> str
     rename = dict(zip(names, positional, strict=True))
     mapping = {k: rename[v] for k, v in mapping.items()}
     projection = _projection(contract, mapping, [(e, rename[e]) for e in extras], _as_text)
+    # The dialect is given in full: DuckDB's sniffer drops every row of a file with a ragged row
+    # and cannot mix CRLF and LF files; without it a bad row is an error naming its line.
+    columns = ", ".join(f"{quote_literal(p)}: 'VARCHAR'" for p in positional)
     return (
         f"select {projection}, filename as _file from read_csv({_file_list(files)}, header = true, "
-        f"delim = {quote_literal(delimiter)}, quote = '\"', escape = '\"', all_varchar = true, "
-        f"names = [{', '.join(quote_literal(p) for p in positional)}], filename = true, "
-        f"null_padding = false, strict_mode = true)"
+        f"delim = {quote_literal(delimiter)}, quote = '\"', escape = '\"', columns = {{{columns}}}, "
+        f"auto_detect = false, filename = true, null_padding = false, strict_mode = true)"
     )
 
 
@@ -192,7 +199,7 @@ def read_batch(
         for select in selects:
             con.execute(f"insert into {table}_rows {select}")
     except duckdb.Error as exc:
-        raise LandingError(f"{contract.name}: cannot read {_describe(files)}: {exc}") from exc
+        raise LandingError(_read_error(con, contract, files, exc)) from exc
     paths = {str(f.path): f for f in files}
     con.register(
         f"{table}_files",
@@ -218,6 +225,19 @@ def read_batch(
     )
     con.execute(f"drop table {table}_rows")
     con.unregister(f"{table}_files")
+
+
+def _read_error(
+    con: duckdb.DuckDBPyConnection, contract: Contract, files: Sequence[LandingFile], exc: duckdb.Error
+) -> str:
+    """Name the unreadable file: CSV files are read many at a time, so each is tried on its own."""
+    for file in (f for f in files if f.format == "csv"):
+        key = _csv_key(file)
+        try:
+            con.execute(f"select count(*) from ({_select_csv(contract, [file], key)})")
+        except duckdb.Error as error:
+            return f"{file.relative_path}: cannot read the file: {error}"
+    return f"{contract.name}: cannot read {_describe(files)}: {exc}"
 
 
 def _describe(files: Sequence[LandingFile]) -> str:
