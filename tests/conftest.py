@@ -1,10 +1,16 @@
 """Test session setup: every test writes under one temporary home, never into the user's data/."""
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
+import duckdb
 import pytest
+
+from value_pipeline.config import DEMO_REGISTRY
+from value_pipeline.landing import ensure_raw_tables, write_registry
+from value_pipeline.registry import load_registry
 
 # Set before any value_pipeline module reads the environment (definitions read it on import).
 _HOME = Path(tempfile.mkdtemp(prefix="value-pipeline-tests-"))
@@ -19,3 +25,23 @@ os.environ.pop("VALUE_PIPELINE_WAREHOUSE", None)
 @pytest.fixture(scope="session")
 def test_home() -> Path:
     return _HOME
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    """An empty landing root holding only the demo registry."""
+    root = tmp_path / "landing"
+    (root / "registry").mkdir(parents=True)
+    shutil.copy(DEMO_REGISTRY, root / "registry" / "registry.yml")
+    return root
+
+
+@pytest.fixture
+def con(landing: Path):
+    """An in-memory warehouse with the demo registry and empty raw tables."""
+    connection = duckdb.connect(":memory:")
+    connection.execute("set TimeZone = 'UTC'")
+    write_registry(connection, load_registry(landing))
+    ensure_raw_tables(connection)
+    yield connection
+    connection.close()

@@ -25,7 +25,7 @@ import pytest
 from tests.reliability.conftest import assert_same, copy_landing, new_home, snapshot
 from value_pipeline.config import DEMO_REGISTRY
 from value_pipeline.contracts import load_contracts
-from value_pipeline.landing import LandingError, ensure_raw_tables, load_source, write_registry
+from value_pipeline.landing import LandingError, load_source
 from value_pipeline.registry import RegistryError, load_registry
 
 GOOD_DAY, BAD_DAY = "2025-05-01", "2025-05-02"
@@ -266,25 +266,6 @@ CASES: dict[str, Bad] = {
         error_names="dt=2025-02-30",
     ),
 }
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    root = tmp_path / "landing"
-    (root / "registry").mkdir(parents=True)
-    shutil.copy(DEMO_REGISTRY, root / "registry" / "registry.yml")
-    return root
-
-
-@pytest.fixture
-def con(landing: Path):
-    """An in-memory warehouse with the demo registry loaded."""
-    connection = duckdb.connect(":memory:")
-    connection.execute("set TimeZone = 'UTC'")
-    write_registry(connection, load_registry(landing))
-    ensure_raw_tables(connection)
-    yield connection
-    connection.close()
 
 
 def write(path: Path, content: bytes | str) -> None:

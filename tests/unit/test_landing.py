@@ -1,41 +1,19 @@
 """Landing loaders on small hand-made deliveries: formats, row validation, file-level errors."""
 
 import gzip
-import shutil
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
-from value_pipeline.config import DEMO_REGISTRY
 from value_pipeline.contracts import load_contracts
-from value_pipeline.landing import LandingError, ensure_raw_tables, load_source, write_registry
-from value_pipeline.registry import load_registry
+from value_pipeline.landing import LandingError, load_source
 
 HEADER = "event_id,case_id,use_case_id,event_type,event_ts,actor_type,actor_id,team,priority"
 GOOD = [
     "e1,c1,UC02,opened,2025-05-01T08:00:00Z,human,a1,cs_amer,P2",
     "e2,c1,UC02,resolved,2025-05-01T10:30:00+02:00,human,a1,cs_amer,P2",
 ]
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    root = tmp_path / "landing"
-    (root / "registry").mkdir(parents=True)
-    shutil.copy(DEMO_REGISTRY, root / "registry" / "registry.yml")
-    return root
-
-
-@pytest.fixture
-def con(landing: Path):
-    connection = duckdb.connect(":memory:")
-    connection.execute("set TimeZone = 'UTC'")
-    write_registry(connection, load_registry(landing))
-    ensure_raw_tables(connection)
-    yield connection
-    connection.close()
 
 
 def deliver(landing: Path, day: str, name: str, text: str, *, encoding: str = "utf-8") -> Path:
