@@ -1,5 +1,5 @@
 """The registry: version-controlled YAML of use cases, teams, KPIs, SLA policies, value chains,
-hypotheses and commitments.
+hypotheses, commitments (effective-dated: a restatement is a new row) and expansions.
 
 Parsing and validation are pure; ``registry_tables`` flattens a registry into the rows of the
 ``raw.registry_*`` tables (docs/architecture.md). Errors name the file and the entry.
@@ -7,6 +7,7 @@ Parsing and validation are pure; ``registry_tables`` flattens a registry into th
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -113,6 +114,15 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("projected_roi", "DOUBLE"),
         ("projected_value", "DOUBLE"),
     ],
+    "registry_hypothesis_use_cases": [
+        ("hypothesis_id", "VARCHAR"),
+        ("use_case_id", "VARCHAR"),
+        ("planned_go_live_date", "DATE"),
+        ("assumed_adoption", "DOUBLE"),
+        ("assumed_monthly_value", "DOUBLE"),
+        ("assumed_cost", "DOUBLE"),
+        ("cost_ref", "VARCHAR"),
+    ],
     "registry_commitments": [
         ("commitment_id", "VARCHAR"),
         ("hypothesis_id", "VARCHAR"),
@@ -125,11 +135,21 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("owner", "VARCHAR"),
         ("terms", "VARCHAR"),
         ("valid_from", "DATE"),
+        ("restatement_reason", "VARCHAR"),
     ],
     "registry_commitment_milestones": [
         ("commitment_id", "VARCHAR"),
+        ("valid_from", "DATE"),
         ("milestone_date", "DATE"),
         ("milestone_target", "DOUBLE"),
+    ],
+    "registry_expansions": [
+        ("expansion_id", "VARCHAR"),
+        ("commitment_id", "VARCHAR"),
+        ("scope_name", "VARCHAR"),
+        ("scale", "DOUBLE"),
+        ("horizon_months", "INTEGER"),
+        ("rationale", "VARCHAR"),
     ],
 }
 
@@ -225,6 +245,7 @@ def parse_registry(text: str, source: str) -> Registry:
             "value_chains",
             "hypotheses",
             "commitments",
+            "expansions",
         )
     }
     for section in (
@@ -235,10 +256,13 @@ def parse_registry(text: str, source: str) -> Registry:
         "value_chains",
         "hypotheses",
         "commitments",
+        "expansions",
     ):
         for n, entry in enumerate(sections[section]):
             _require(entry, ("id",), f"{source}: {section}[{n}]")
-        _check_unique(sections[section], section, source)
+        # A commitment's id repeats once per restatement (checked in _check_commitments).
+        if section != "commitments":
+            _check_unique(sections[section], section, source)
 
     units = set(str(u["id"]) for u in sections["business_units"])
     teams = set(str(t["id"]) for t in sections["teams"])
@@ -302,22 +326,111 @@ def parse_registry(text: str, source: str) -> Registry:
         kept.append(chain)
     sections["value_chains"] = kept
 
-    hypotheses = set(str(h["id"]) for h in sections["hypotheses"])
-    kpis = set(str(k["id"]) for k in sections["kpis"])
-    for commitment in sections["commitments"]:
-        where = f"{source}: commitments[{commitment['id']}]"
-        _require(commitment, ("kpi_id", "scope_type", "scope_id", "target", "deadline"), where)
-        if commitment["kpi_id"] not in kpis:
-            raise RegistryError(f"{where}: unknown kpi_id {commitment['kpi_id']!r}")
-        if commitment.get("hypothesis_id") and commitment["hypothesis_id"] not in hypotheses:
-            raise RegistryError(f"{where}: unknown hypothesis_id {commitment['hypothesis_id']!r}")
-        _one_of(commitment["scope_type"], SCOPE_TYPES, f"{where}.scope_type")
+    _check_hypotheses(sections, use_cases, source)
+    _check_commitments(sections, source)
+    _check_expansions(sections, source)
     settings = {
         "reporting_currency": str(doc.get("reporting_currency", "USD")),
         "source_time_zone": str(doc.get("source_time_zone", "UTC")),
         "registry_version": str(doc.get("registry_version", 1)),
     }
     return Registry(source=source, settings=settings, sections=sections, rejected_value_chains=rejected)
+
+
+def _check_hypotheses(sections: dict, use_cases: set[str], source: str) -> None:
+    units = {str(u["id"]): u for u in sections["use_cases"]}
+    for hypothesis in sections["hypotheses"]:
+        where = f"{source}: hypotheses[{hypothesis['id']}]"
+        _require(hypothesis, ("scope_type", "scope_id"), where)
+        _one_of(hypothesis["scope_type"], SCOPE_TYPES, f"{where}.scope_type")
+        seen: set[str] = set()
+        for n, plan in enumerate(hypothesis.get("use_cases") or []):
+            at = f"{where}.use_cases[{n}]"
+            if not isinstance(plan, dict):
+                raise RegistryError(f"{at}: must be a mapping")
+            _require(plan, ("use_case_id", "planned_go_live", "assumed_monthly_value"), at)
+            if plan["use_case_id"] not in use_cases:
+                raise RegistryError(f"{at}: unknown use_case_id {plan['use_case_id']!r}")
+            if plan["use_case_id"] in seen:
+                raise RegistryError(f"{at}: use case {plan['use_case_id']!r} is planned twice")
+            seen.add(plan["use_case_id"])
+            if hypothesis["scope_type"] == "business_unit" and (
+                units[plan["use_case_id"]]["business_unit"] != hypothesis["scope_id"]
+            ):
+                raise RegistryError(f"{at}: use case {plan['use_case_id']!r} is outside the scope")
+            _date(plan["planned_go_live"], f"{at}.planned_go_live")
+            adoption = _number(plan.get("assumed_adoption"), f"{at}.assumed_adoption")
+            if adoption is not None and not 0 < adoption <= 1:
+                raise RegistryError(f"{at}: assumed_adoption must be in (0, 1]")
+            for key in ("assumed_monthly_value", "assumed_cost"):
+                if (_number(plan.get(key), f"{at}.{key}") or 0) < 0:
+                    raise RegistryError(f"{at}: {key} must not be negative")
+
+
+def _check_commitments(sections: dict, source: str) -> None:
+    """A commitment is one or more effective-dated versions sharing an id: the first version states it,
+    each later one (a later valid_from) restates it and says why; kpi and scope never change."""
+    hypotheses = {str(h["id"]): h for h in sections["hypotheses"]}
+    kpis = {str(k["id"]): k for k in sections["kpis"]}
+    versions: dict[str, list[dict]] = {}
+    for commitment in sections["commitments"]:
+        where = f"{source}: commitments[{commitment['id']}]"
+        _require(commitment, ("kpi_id", "scope_type", "scope_id", "target", "deadline", "valid_from"), where)
+        where = f"{where} (valid_from {commitment['valid_from']})"
+        if commitment["kpi_id"] not in kpis:
+            raise RegistryError(f"{where}: unknown kpi_id {commitment['kpi_id']!r}")
+        if kpis[commitment["kpi_id"]]["unit"] != "currency":
+            raise RegistryError(
+                f"{where}: the value lifecycle tracks cumulative money; {commitment['kpi_id']!r} is a"
+                " ratio KPI (its targets belong in the kpis section)"
+            )
+        if commitment.get("hypothesis_id") and commitment["hypothesis_id"] not in hypotheses:
+            raise RegistryError(f"{where}: unknown hypothesis_id {commitment['hypothesis_id']!r}")
+        _one_of(commitment["scope_type"], SCOPE_TYPES, f"{where}.scope_type")
+        if commitment["scope_type"] not in ("business_unit", "use_case", "portfolio"):
+            raise RegistryError(
+                f"{where}: realized value is tracked per portfolio, business_unit or use_case"
+            )
+        valid_from = _date(commitment["valid_from"], f"{where}.valid_from")
+        if _date(commitment["deadline"], f"{where}.deadline") <= valid_from:
+            raise RegistryError(f"{where}: deadline must be after valid_from")
+        if (_number(commitment["target"], f"{where}.target") or 0) <= 0:
+            raise RegistryError(f"{where}: target must be positive")
+        for n, milestone in enumerate(commitment.get("milestones") or []):
+            _require(milestone, ("date", "target"), f"{where}.milestones[{n}]")
+            _date(milestone["date"], f"{where}.milestones[{n}].date")
+            _number(milestone["target"], f"{where}.milestones[{n}].target")
+        versions.setdefault(str(commitment["id"]), []).append(commitment)
+    for key, rows in versions.items():
+        rows.sort(key=lambda c: _date(c["valid_from"], key))
+        for earlier, later in itertools.pairwise(rows):
+            where = f"{source}: commitments[{key}] (valid_from {later['valid_from']})"
+            if _date(earlier["valid_from"], key) == _date(later["valid_from"], key):
+                raise RegistryError(f"{where}: two versions with the same valid_from")
+            if not later.get("restatement_reason"):
+                raise RegistryError(f"{where}: a restated commitment needs a restatement_reason")
+            for field_name in ("kpi_id", "scope_type", "scope_id", "hypothesis_id"):
+                if later.get(field_name) != earlier.get(field_name):
+                    raise RegistryError(f"{where}: a restatement cannot change {field_name}")
+        if rows[0].get("restatement_reason"):
+            raise RegistryError(
+                f"{source}: commitments[{key}] (valid_from {rows[0]['valid_from']}): the first version"
+                " is not a restatement (no restatement_reason)"
+            )
+
+
+def _check_expansions(sections: dict, source: str) -> None:
+    commitments = set(str(c["id"]) for c in sections["commitments"])
+    for expansion in sections["expansions"]:
+        where = f"{source}: expansions[{expansion['id']}]"
+        _require(expansion, ("commitment_id", "scope_name", "scale", "horizon_months"), where)
+        if expansion["commitment_id"] not in commitments:
+            raise RegistryError(f"{where}: unknown commitment_id {expansion['commitment_id']!r}")
+        if (_number(expansion["scale"], f"{where}.scale") or 0) <= 0:
+            raise RegistryError(f"{where}: scale (new scope's units per current unit) must be positive")
+        horizon = expansion["horizon_months"]
+        if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon <= 0:
+            raise RegistryError(f"{where}: horizon_months must be a positive whole number")
 
 
 def load_registry(landing_root: Path) -> Registry:
@@ -410,6 +523,19 @@ def registry_tables(registry: Registry) -> dict[str, list[tuple]]:
             )
             for h in s["hypotheses"]
         ],
+        "registry_hypothesis_use_cases": [
+            (
+                h["id"],
+                p["use_case_id"],
+                d(p["planned_go_live"], h["id"]),
+                p.get("assumed_adoption"),
+                float(p["assumed_monthly_value"]),
+                float(p.get("assumed_cost", 0)),
+                p.get("cost_ref"),
+            )
+            for h in s["hypotheses"]
+            for p in h.get("use_cases") or []
+        ],
         "registry_commitments": [
             (
                 c["id"],
@@ -422,14 +548,26 @@ def registry_tables(registry: Registry) -> dict[str, list[tuple]]:
                 d(c["deadline"], c["id"]),
                 c.get("owner"),
                 _json(c.get("terms")),
-                d(c.get("valid_from"), c["id"]),
+                d(c["valid_from"], c["id"]),
+                c.get("restatement_reason"),
             )
             for c in s["commitments"]
         ],
         "registry_commitment_milestones": [
-            (c["id"], d(m["date"], c["id"]), float(m["target"]))
+            (c["id"], d(c["valid_from"], c["id"]), d(m["date"], c["id"]), float(m["target"]))
             for c in s["commitments"]
             for m in c.get("milestones") or []
+        ],
+        "registry_expansions": [
+            (
+                e["id"],
+                e["commitment_id"],
+                e["scope_name"],
+                float(e["scale"]),
+                int(e["horizon_months"]),
+                e.get("rationale"),
+            )
+            for e in s["expansions"]
         ],
     }
     for chain in s["value_chains"]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
 from value_pipeline.config import Settings
+from value_pipeline.engines import current_target
+from value_pipeline.lifecycle import LIFECYCLE_TABLE_HEADER, lifecycle_summary
 from value_pipeline.serving import published_locations
 from value_pipeline.value_chains import value_chain_table_rows
 
@@ -42,14 +47,30 @@ def scorecard_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     ).fetchall()
 
 
+@contextmanager
+def _warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse file read-only on DuckDB; on another engine a DuckDB copy of what is printed."""
+    if current_target() == "duckdb":
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            yield con
+        return
+    from value_pipeline.defs.publish import MART_KEYS
+    from value_pipeline.defs.resources import build_resources
+
+    tables = ["raw.registry_settings", *(f"marts.{key.path[-1]}" for key in MART_KEYS)]
+    with build_resources(settings)["warehouse"].read_copy(tables) as con:
+        yield con
+
+
 def print_summary(settings: Settings, console: Console) -> None:
     """Print the KPI scorecard (portfolio, then per use case) and the locations of warehouse and marts."""
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with _warehouse(settings) as con:
         currency = con.execute(
             "select setting_value from raw.registry_settings where setting_key = 'reporting_currency'"
         ).fetchone()[0]
         rows = scorecard_rows(con)
         chains = value_chain_table_rows(con)
+        lifecycle = lifecycle_summary(con)
         marts = [
             r[0]
             for r in con.execute(
@@ -92,9 +113,10 @@ def print_summary(settings: Settings, console: Console) -> None:
     console.print(per_use_case)
 
     print_value_chains(chains, console)
-    console.print(
-        f"Warehouse (written by the runs; BI tools read the published copies): {settings.warehouse_path}"
-    )
+    print_lifecycle(*lifecycle, currency, console)
+    target = current_target()
+    warehouse = settings.warehouse_path if target == "duckdb" else f"dbt target {target} (docs/engines.md)"
+    console.print(f"Warehouse (written by the runs; BI tools read the published copies): {warehouse}")
     console.print(f"Marts (schema marts): {', '.join(marts)}")
     for name, location in published_locations(settings):
         console.print(f"Published {name}: {location}")
@@ -110,3 +132,34 @@ def print_value_chains(rows: list[tuple], console: Console) -> None:
     for row in rows:
         table.add_row(*(str(value) if value is not None else "-" for value in row))
     console.print(table)
+
+
+def print_lifecycle(
+    rows: list[tuple], sentences: list[str], summary: str | None, currency: str, console: Console
+):
+    """The business cases from hypothesis to proven value: stage, figures, forecast, and their sentences."""
+    table = Table(title="Value lifecycle: define -> commit -> execute -> prove and grow")
+    for column in LIFECYCLE_TABLE_HEADER:
+        table.add_column(column, overflow="fold")
+    for case, stage, commitment, committed, realized, pct, point, low, high, probability, status in rows:
+        forecast = "-"
+        if point is not None:
+            forecast = format_value(point, "currency", currency)
+            if low is not None and high is not None and low != high:
+                forecast += f" [{low:,.0f} to {high:,.0f}]"
+        table.add_row(
+            case,
+            stage,
+            commitment or "-",
+            format_value(committed, "currency", currency),
+            format_value(realized, "currency", currency),
+            "-" if pct is None else f"{pct:.0%}",
+            forecast,
+            "-" if probability is None else f"{probability:.0%}",
+            _status(status),
+        )
+    console.print(table)
+    for sentence in sentences:
+        console.print(f"  {sentence}")
+    if summary:
+        console.print(f"[bold]{summary}[/]")

@@ -21,6 +21,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from value_pipeline.engines.base import Engine
+from value_pipeline.engines.frames import as_engine, typed_table
 from value_pipeline.stats import Estimate, estimate_value_chain, to_money
 
 # The one metric the warehouse evidence is derived for (int_value_chain_observations).
@@ -394,33 +396,23 @@ def estimate_value_chains(
     return frame.sort_values("value_chain_id", kind="stable").reset_index(drop=True)
 
 
-def read_inputs(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The registry chains, the evidence fact and the rejected chains from the warehouse."""
-    chains = con.sql("select * from intermediate.int_value_chains order by value_chain_id").df()
-    evidence = con.sql(
+def read_inputs(
+    warehouse: Engine | duckdb.DuckDBPyConnection,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The registry chains, the evidence fact and the rejected chains from the warehouse (any engine)."""
+    engine = as_engine(warehouse)
+    chains = engine.query("select * from intermediate.int_value_chains order by value_chain_id")
+    evidence = engine.query(
         "select * from intermediate.int_value_chain_observations"
         " order by value_chain_id, group_name, period, unit_id, observed_on, source_file, source_line"
-    ).df()
-    rejections = con.sql("select * from raw.registry_value_chain_rejections order by value_chain_id").df()
+    )
+    rejections = engine.query("select * from raw.registry_value_chain_rejections order by value_chain_id")
     return chains, evidence, rejections
 
 
-def write_estimates(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
+def write_estimates(warehouse: Engine | duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
     """Replace stats.value_chain_estimates with ``frame`` in one transaction; returns the row count."""
-    columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
-    casts = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in COLUMNS)
-    con.execute("create schema if not exists stats")
-    con.register("_value_chain_estimates", frame[COLUMN_NAMES].astype(object).where(frame.notna(), None))
-    con.execute("begin transaction")
-    try:
-        con.execute(f"create or replace table stats.value_chain_estimates ({columns})")
-        con.execute(f"insert into stats.value_chain_estimates select {casts} from _value_chain_estimates")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    finally:
-        con.unregister("_value_chain_estimates")
+    as_engine(warehouse).write_table("stats", "value_chain_estimates", typed_table(frame, COLUMNS))
     return len(frame)
 
 
@@ -453,10 +445,10 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def refresh_estimates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def refresh_estimates(warehouse: Engine | duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Read the inputs, estimate every value chain, replace stats.value_chain_estimates; return the rows."""
-    frame = estimate_value_chains(*read_inputs(con))
-    write_estimates(con, frame)
+    frame = estimate_value_chains(*read_inputs(warehouse))
+    write_estimates(warehouse, frame)
     return frame
 
 

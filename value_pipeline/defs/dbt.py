@@ -21,15 +21,27 @@ from dagster_dbt import (
 
 from value_pipeline.config import DBT_PROJECT_DIR, Settings
 from value_pipeline.defs.resources import WarehouseResource
+from value_pipeline.engines import TARGETS, current_target
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# dbt builds on the engine VALUE_PIPELINE_TARGET names (profiles.yml); each target parses into its own
+# folder, since switching the target re-renders the contracts' per-engine types (docs/engines.md).
+TARGET = current_target()
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target=TARGET,
+    target_path=Path("target") if TARGET == "duckdb" else Path("target") / TARGET,
+)
 # The dbt next to this interpreter, so a venv works without being activated.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 
 def dbt_cli_resource() -> DbtCliResource:
     return DbtCliResource(
-        project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE
+        project_dir=dbt_project,
+        profiles_dir=str(DBT_PROJECT_DIR),
+        target=TARGET,
+        dbt_executable=DBT_EXECUTABLE,
     )
 
 
@@ -75,14 +87,17 @@ class ValuePipelineTranslator(DagsterDbtTranslator):
             key=dg.AssetKey([layer, props["name"]]),
             group_name=layer,
             owners=[o if "@" in o else f"team:{o}" for o in owners] or spec.owners,
-        ).merge_attributes(kinds={"duckdb"})
+        ).merge_attributes(kinds={TARGETS[TARGET]})
 
 
 translator = ValuePipelineTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-# Marts that read what the statistics asset writes between the dbt layers (see defs/value_chains.py).
-AFTER_STATISTICS = "path:models/marts/value_chains"
+# Marts that read what a statistics asset writes between the dbt layers: the value-chain marts
+# (defs/value_chains.py) and the lifecycle marts (defs/lifecycle.py), each built by its own step.
+VALUE_CHAIN_MARTS = "path:models/marts/value_chains"
+LIFECYCLE_MARTS = "path:models/marts/lifecycle"
+AFTER_STATISTICS = f"{VALUE_CHAIN_MARTS} {LIFECYCLE_MARTS}"
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
@@ -107,7 +122,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=translator,
-    select=AFTER_STATISTICS,
+    select=VALUE_CHAIN_MARTS,
     name="dbt_value_chain_marts",
 )
 def dbt_value_chain_marts(
@@ -117,4 +132,18 @@ def dbt_value_chain_marts(
     yield from _build(context, dbt, warehouse)
 
 
-defs = dg.Definitions(assets=[dbt_models, dbt_value_chain_marts], resources={"dbt": dbt_cli_resource()})
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    select=LIFECYCLE_MARTS,
+    name="dbt_lifecycle_marts",
+)
+def dbt_lifecycle_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    """Build the value-lifecycle marts once the commitment forecasts are written."""
+    yield from _build(context, dbt, warehouse)
+
+
+defs = dg.Definitions(
+    assets=[dbt_models, dbt_value_chain_marts, dbt_lifecycle_marts], resources={"dbt": dbt_cli_resource()}
+)

@@ -7,6 +7,7 @@ import dagster as dg
 from value_pipeline.contracts import Contract, load_contracts
 from value_pipeline.defs.partitions import daily_partitions
 from value_pipeline.defs.resources import LandingResource, WarehouseResource
+from value_pipeline.engines.shipping import ship_load, ship_registry
 from value_pipeline.landing import LoadResult, load_source, write_registry
 from value_pipeline.registry import TABLES, load_registry
 
@@ -29,6 +30,9 @@ def registry(landing: LandingResource, warehouse: WarehouseResource):
     reg = load_registry(landing.path)
     with warehouse.connect() as con:
         counts = write_registry(con, reg)
+        if warehouse.ships:
+            with warehouse.engine() as engine:
+                ship_registry(con, engine)
     for key in REGISTRY_KEYS:
         table = key.path[-1]
         metadata = {"dagster/row_count": counts[table], "registry": dg.MetadataValue.path(reg.source)}
@@ -113,6 +117,9 @@ def _contract_asset(contract: Contract) -> dg.AssetsDefinition:
         tz = load_registry(landing.path).settings["source_time_zone"]
         with warehouse.connect() as con:
             result = load_source(con, landing.path, contract, partitions=partitions, source_time_zone=tz)
+            if warehouse.ships:
+                with warehouse.engine() as engine:
+                    ship_load(con, engine, contract.raw_table, result)
         context.log.info(
             f"{contract.name}: {len(result.files)} files, {result.landed} rows landed, "
             f"{result.accepted} accepted, {result.quarantined} quarantined"

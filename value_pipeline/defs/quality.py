@@ -143,8 +143,9 @@ def _model_checks(step: dg.AssetsDefinition, suites: list[dict]) -> dg.AssetChec
     def _checks(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> Iterator[dg.AssetCheckResult]:
-        with warehouse.connect() as con:
-            for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string()):
+        selected = sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string())
+        with warehouse.read_copy([by_key[key.asset_key]["meta"]["table"] for key in selected]) as con:
+            for check_key in selected:
                 suite = by_key[check_key.asset_key]
                 result = run_suite(con, suite, suite["meta"]["table"])
                 context.log.info(

@@ -22,8 +22,8 @@ from value_pipeline.value_chains import markdown_table, refresh_estimates
     ),
 )
 def value_chain_estimates(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    with warehouse.connect() as con:
-        frame = refresh_estimates(con)
+    with warehouse.engine() as engine:
+        frame = refresh_estimates(engine)
     counts = frame["status"].value_counts().to_dict()
     context.log.info(f"value chains: {counts}")
     return dg.MaterializeResult(

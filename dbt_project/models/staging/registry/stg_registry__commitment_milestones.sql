@@ -11,6 +11,7 @@ renamed as (
         cast(milestone_target as {{ type_double() }}) as milestone_target,
 
         -- dates
+        cast(valid_from as date) as valid_from,
         cast(milestone_date as date) as milestone_date
     from source
 )

@@ -14,6 +14,7 @@ renamed as (
         cast(scope_type as {{ dbt.type_string() }}) as scope_type,
         cast(owner as {{ dbt.type_string() }}) as owner,
         cast(terms as {{ dbt.type_string() }}) as terms,
+        cast(restatement_reason as {{ dbt.type_string() }}) as restatement_reason,
 
         -- numerics
         cast(baseline as {{ type_double() }}) as baseline_value,

@@ -1,9 +1,77 @@
 -- A table, not a view: a view's stored definition would expose the pseudonymisation key.
-{{ config(materialized='table') }}
+-- Incremental by delivery partition: a nightly run rebuilds only the partitions whose raw rows
+-- changed since the last build (a new day, a re-delivered day, a late day) and the partitions
+-- holding another copy of one of their events; every other partition is left as it is.
+{{ config(**partition_incremental('partition_date')) }}
 
 with source as (
     select * from {{ source('workflow_events', 'workflow_events') }}
 ),
+
+{% if is_incremental() %}
+-- A partition changed when its load stamp differs from the one of the rows built from it, or
+-- when it is new, or gone from raw (comparing stamps per partition, not one high-water mark, also
+-- catches a partition whose rows all left the table).
+    raw_partitions as (
+        select
+            _partition_date as partition_date,
+            max(_loaded_at) as loaded_at
+        from source
+        group by _partition_date
+    ),
+
+    built_partitions as (
+        select
+            partition_date,
+            max(loaded_at) as loaded_at
+        from {{ this }}
+        group by partition_date
+    ),
+
+    changed_partitions as (
+        select coalesce(raw_partitions.partition_date, built_partitions.partition_date) as partition_date
+        from raw_partitions
+        full outer join built_partitions on raw_partitions.partition_date = built_partitions.partition_date
+        where
+            raw_partitions.loaded_at is null
+            or built_partitions.loaded_at is null
+            or raw_partitions.loaded_at <> built_partitions.loaded_at
+    ),
+
+    -- Events delivered in a changed partition now, or kept from one before.
+    touched_events as (
+        select delivered.event_id from source as delivered
+        where delivered._partition_date in (select changed.partition_date from changed_partitions as changed)
+
+        union
+
+        select built.event_id from {{ this }} as built
+        where built.partition_date in (select changed.partition_date from changed_partitions as changed)
+    ),
+
+    -- Which copy of a touched event is kept can change, so every partition holding a copy is rebuilt.
+    rebuilt_partitions as (
+        select partition_date from changed_partitions
+
+        union
+
+        select copies._partition_date as partition_date from source as copies
+        where copies.event_id in (select touched.event_id from touched_events as touched)
+    ),
+
+    -- The copies of every event of a rebuilt partition, wherever they are, so the ranking sees them all.
+    candidates as (
+        select copies.* from source as copies
+        where copies.event_id in (
+                select rebuilt_rows.event_id from source as rebuilt_rows
+                where rebuilt_rows._partition_date in (select rebuilt.partition_date from rebuilt_partitions as rebuilt)
+            )
+    ),
+{% else %}
+    candidates as (
+        select * from source
+    ),
+{% endif %}
 
 -- A re-delivered event keeps the copy from the latest partition, then the highest line
 -- (window + filter rather than `qualify`, which PostgreSQL and Spark 3.5 lack).
@@ -14,34 +82,41 @@ ranked as (
             partition by event_id
             order by _partition_date desc, _source_line desc, _source_file desc
         ) as copy_rank
-    from source
+    from candidates
 ),
 
 renamed as (
     select
         -- ids
-        event_id,
-        case_id,
-        use_case_id,
+        ranked.event_id,
+        ranked.case_id,
+        ranked.use_case_id,
         {{ pseudonymise('actor_id') }} as actor_key,
 
         -- attributes
-        event_type,
-        actor_type,
-        team,
-        priority,
+        ranked.event_type,
+        ranked.actor_type,
+        ranked.team,
+        ranked.priority,
 
         -- timestamps
-        event_ts,
-        cast(event_ts as date) as event_date,
+        ranked.event_ts,
+        cast(ranked.event_ts as date) as event_date,
 
         -- lineage
-        _partition_date as partition_date,
-        _source_file as source_file,
-        _source_line as source_line,
-        _batch_id as batch_id
+        ranked._source_file as source_file,
+        ranked._source_line as source_line,
+        ranked._batch_id as batch_id,
+        ranked._loaded_at as loaded_at,
+        -- last, where Spark keeps its partition column
+        ranked._partition_date as partition_date
     from ranked
-    where copy_rank = 1
+    where
+        ranked.copy_rank = 1
+        {%- if is_incremental() %}
+            -- the kept copy of an event of a rebuilt partition may sit in a partition left as it is
+            and ranked._partition_date in (select rebuilt.partition_date from rebuilt_partitions as rebuilt)
+        {%- endif %}
 )
 
 select * from renamed

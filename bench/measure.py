@@ -1,0 +1,163 @@
+"""Pure helpers of the benchmark: process-tree sampling, medians, ratios, the Markdown table.
+
+No Dagster or dbt imports: unit-tested in tests/unit/test_bench.py.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psutil
+
+SAMPLE_INTERVAL_S = 0.05
+VARIANTS = {
+    "A": "full nightly job through Dagster (ingest, dbt build, checks, publish, reports)",
+    "B": "the same compiled dbt SQL in one DuckDB connection (models and data tests)",
+    "C": "pandas implementation of the six KPIs from the landing files",
+    "D": "incremental nightly run: one day re-delivered on top of the built warehouse",
+}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One run of one variant: wall time, peak RSS of the process tree, exit code."""
+
+    wall_s: float
+    peak_rss_bytes: int
+    returncode: int
+
+
+def tree_rss(process: psutil.Process) -> int:
+    """Resident memory of a process and all its descendants (vanishing children count as 0)."""
+    total = 0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
+def run_measured(
+    args: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: Path, timeout_s: float = 7200
+) -> Measurement:
+    """Run ``args`` in a fresh process; sample the RSS of its whole tree until it ends."""
+    started = time.perf_counter()
+    with log.open("wb") as out:
+        child = subprocess.Popen(list(args), env=dict(env), cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        watched = psutil.Process(child.pid)
+        peak = 0
+        while child.poll() is None:
+            try:
+                peak = max(peak, tree_rss(watched))
+            except psutil.NoSuchProcess:
+                break
+            if time.perf_counter() - started > timeout_s:
+                child.kill()
+                break
+            time.sleep(SAMPLE_INTERVAL_S)
+        returncode = child.wait()
+    return Measurement(time.perf_counter() - started, peak, returncode)
+
+
+def summarise(runs: Iterable[Measurement]) -> dict[str, float | int]:
+    """Median wall time and median peak memory of successful runs (None when none succeeded)."""
+    ok = [r for r in runs if r.returncode == 0]
+    if not ok:
+        return {"wall_s": None, "peak_rss_bytes": None, "runs": 0}
+    return {
+        "wall_s": statistics.median(r.wall_s for r in ok),
+        "peak_rss_bytes": int(statistics.median(r.peak_rss_bytes for r in ok)),
+        "runs": len(ok),
+    }
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def machine_description() -> dict[str, str | int | float]:
+    """CPU model, cores, memory and load: the context every figure needs."""
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count() or 0,
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def _seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.1f} s"
+
+
+def _gigabytes(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / 2**30:,.2f} GB"
+
+
+def _times(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def results_table(sizes: Mapping[int, Mapping[str, Mapping]]) -> str:
+    """One row per size: median wall time and peak memory of A-D, then A/B, A/C, D/A (wall time) and
+    A/C of peak memory."""
+    lines = [
+        "| events | A wall | A peak | B wall | B peak | C wall | C peak | D wall | D peak "
+        "| A/B | A/C | D/A | A/C peak |",
+        "|" + "---:|" * 13,
+    ]
+    for events in sorted(sizes):
+        v = sizes[events]
+
+        def get(variant: str, key: str, v=v):
+            return v.get(variant, {}).get(key)
+
+        cells = [f"{events:,}"]
+        for variant in "ABCD":
+            cells += [_seconds(get(variant, "wall_s")), _gigabytes(get(variant, "peak_rss_bytes"))]
+        cells += [
+            _times(ratio(get("A", "wall_s"), get("B", "wall_s"))),
+            _times(ratio(get("A", "wall_s"), get("C", "wall_s"))),
+            _times(ratio(get("D", "wall_s"), get("A", "wall_s"))),
+            _times(ratio(get("A", "peak_rss_bytes"), get("C", "peak_rss_bytes"))),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def topological_order(nodes: Mapping[str, Sequence[str]]) -> list[str]:
+    """Node ids ordered so every node comes after the nodes it depends on (ties by id)."""
+    remaining = {n: {d for d in deps if d in nodes} for n, deps in nodes.items()}
+    order: list[str] = []
+    while remaining:
+        ready = sorted(n for n, deps in remaining.items() if not deps)
+        if not ready:
+            raise ValueError(f"dependency cycle among {sorted(remaining)}")
+        order += ready
+        for n in ready:
+            del remaining[n]
+        for deps in remaining.values():
+            deps.difference_update(ready)
+    return order
+
+
+def as_dict(measurement: Measurement) -> dict:
+    return asdict(measurement)

@@ -1,0 +1,338 @@
+"""Benchmark runner: ``python -m bench.run --sizes 1000000 10000000`` (``make bench``).
+
+For each size it generates the demo landing data (``value-pipeline generate --events N``), then
+measures, each run in a fresh process with the peak RSS of its whole process tree sampled:
+
+- A: ``value-pipeline run`` from landed files to published marts, in a new home;
+- B: the compiled SQL of the same dbt models and data tests, in one DuckDB connection, on a
+  warehouse holding only what ingestion and the statistics step wrote (the engine's floor);
+- C: the pandas implementation of the six KPIs (tests/reference/kpis.py) from the same files;
+- D: the incremental nightly run, ``value-pipeline run --partition <last day>`` on a copy of a
+  built warehouse, re-delivering that day (the same work as a new day: its partition is replaced).
+
+Results go to bench/results.json; docs/benchmarks.md and docs/img/benchmarks.png are regenerated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.measure import (
+    Measurement,
+    as_dict,
+    machine_description,
+    run_measured,
+    summarise,
+    topological_order,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DBT_DIR = ROOT / "dbt_project"
+RESULTS = ROOT / "bench" / "results.json"
+ANALYSIS = ROOT / "bench" / "analysis.md"
+DOC = ROOT / "docs" / "benchmarks.md"
+CHART = ROOT / "docs" / "img" / "benchmarks.png"
+PY = sys.executable
+DBT = str(Path(sys.executable).parent / "dbt")
+GENERATE = [PY, "-m", "value_pipeline.cli", "generate"]
+# Schemas the dbt project writes; B starts from a warehouse without them.
+DBT_SCHEMAS_SQL = "select distinct schema_name from information_schema.schemata"
+
+
+def base_env(home: Path | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VALUE_PIPELINE_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    if home is not None:
+        env |= {"VALUE_PIPELINE_HOME": str(home), "DAGSTER_HOME": str(home / "dagster_home")}
+    return env | extra
+
+
+def new_home(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    (path / "dagster_home").mkdir(parents=True)
+    (path / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return path
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+def landing_for(work: Path, events: int) -> Path:
+    landing = work / f"landing_{events}"
+    if not (landing / "ground_truth.json").exists():
+        log(f"generating {events:,} events into {landing}")
+        subprocess.run(
+            [*GENERATE, "--out", str(landing), "--events", str(events), "--force"],
+            check=True,
+            env=base_env(),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+    return landing
+
+
+def last_day(landing: Path) -> str:
+    return sorted(p.name for p in (landing / "workflow_events").iterdir())[-1].removeprefix("dt=")
+
+
+def step_stats(home: Path) -> list[dict]:
+    """Per-step start and end of the latest run of a home's Dagster instance."""
+    code = (
+        "import json, dagster as dg\n"
+        "with dg.DagsterInstance.get() as i:\n"
+        "    run = i.get_runs(limit=1)[0]\n"
+        "    print(json.dumps([{'step': s.step_key, 'seconds': (s.end_time or 0) - (s.start_time or 0)}"
+        " for s in i.get_run_step_stats(run.run_id)]))\n"
+    )
+    out = subprocess.run(
+        [PY, "-c", code], env=base_env(home), cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- B: the compiled SQL in one connection ----------------------------------------------------
+
+
+def floor_plan(work: Path, built_home: Path) -> tuple[Path, Path]:
+    """A warehouse holding raw and statistics tables only, and the compiled SQL to run on it."""
+    import duckdb
+
+    base = work / "floor_base"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    db = base / "warehouse.duckdb"
+    shutil.copy(built_home / "warehouse" / "warehouse.duckdb", db)
+    env = base_env(VALUE_PIPELINE_WAREHOUSE=str(db))
+    target = base / "target"
+    subprocess.run(
+        [DBT, "parse", "--quiet", "--target-path", str(target), "--log-path", str(target)],
+        check=True,
+        env=env,
+        cwd=DBT_DIR,
+    )
+    manifest = json.loads((target / "manifest.json").read_text())
+    schemas = {n["schema"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    with duckdb.connect(str(db)) as con:
+        for schema in schemas:
+            con.execute(f'drop schema if exists "{schema}" cascade')
+    subprocess.run(
+        [DBT, "compile", "--quiet", "--target-path", str(target), "--log-path", str(target)],
+        check=True,
+        env=env,
+        cwd=DBT_DIR,
+        stdout=subprocess.DEVNULL,
+    )
+    manifest = json.loads((target / "manifest.json").read_text())
+    nodes = {
+        uid: n
+        for uid, n in manifest["nodes"].items()
+        if n["resource_type"] in {"model", "test"} and n.get("compiled_code")
+    }
+    statements = [f'create schema if not exists "{s}"' for s in sorted(schemas)]
+    for uid in topological_order({uid: n["depends_on"]["nodes"] for uid, n in nodes.items()}):
+        node = nodes[uid]
+        sql = node["compiled_code"].strip().rstrip(";")
+        if node["resource_type"] == "test":
+            statements.append(f"select count(*) from ({sql}) as failures")
+        else:
+            kind = "view" if node["config"]["materialized"] == "view" else "table"
+            statements.append(f"create or replace {kind} {node['relation_name']} as {sql}")
+    plan = base / "plan.json"
+    plan.write_text(json.dumps(statements))
+    return db, plan
+
+
+def cmd_floor(args: argparse.Namespace) -> int:
+    """Execute a plan's statements one after another in one DuckDB connection."""
+    import duckdb
+
+    statements = json.loads(Path(args.plan).read_text())
+    with duckdb.connect(args.db) as con:
+        con.execute("set TimeZone = 'UTC'")
+        for statement in statements:
+            con.execute(statement).fetchall()
+    return 0
+
+
+def cmd_pandas(args: argparse.Namespace) -> int:
+    from tests.reference.kpis import compute_kpis
+
+    kpis = compute_kpis(Path(args.landing))
+    print({name: len(frame) for name, frame in kpis.items()})
+    return 0
+
+
+# --- fixed costs ------------------------------------------------------------------------------
+
+
+def timed(args: list[str], env: dict[str, str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(args, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def overheads(work: Path, floor_db: Path, floor_wall: float | None) -> dict:
+    """dbt start-up and parse, per-node overhead of dbt build, Dagster definitions load."""
+    scratch = work / "overheads"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    db = scratch / "warehouse.duckdb"
+    shutil.copy(floor_db, db)
+    env = base_env(VALUE_PIPELINE_WAREHOUSE=str(db))
+    target = ["--target-path", str(scratch / "target"), "--log-path", str(scratch / "target")]
+    result = {
+        "dbt --version": timed([DBT, "--version"], env, DBT_DIR),
+        "dbt parse, no partial parsing": timed([DBT, "parse", "--no-partial-parse", *target], env, DBT_DIR),
+        "dbt parse, partial parsing": timed([DBT, "parse", *target], env, DBT_DIR),
+        "import definitions (Dagster + dagster-dbt + project)": timed(
+            [PY, "-c", "import value_pipeline.definitions"], base_env(work / "overheads_home"), ROOT
+        ),
+    }
+    build = timed([DBT, "build", *target], env, DBT_DIR)
+    run_results = json.loads((scratch / "target" / "run_results.json").read_text())
+    nodes = len(run_results["results"])
+    result["dbt build (all nodes, one invocation)"] = build
+    result["dbt build nodes"] = nodes
+    if floor_wall is not None:
+        per_node = (build - result["dbt parse, partial parsing"] - floor_wall) / nodes
+        result["dbt overhead per node (build - parse - B) / nodes"] = per_node
+    return result
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
+    landing = landing_for(work, events)
+    size = work / str(events)
+    size.mkdir(parents=True, exist_ok=True)
+    cli = [PY, "-m", "value_pipeline.cli", "run", "--landing", str(landing)]
+    measured: dict[str, list[Measurement]] = {v: [] for v in variants}
+    extra: dict = {}
+    built_home = size / "A_1"
+    for i in range(1, runs + 1):
+        if "A" in variants:
+            home = new_home(size / f"A_{i}")
+            m = run_measured(cli, env=base_env(home), cwd=ROOT, log=home / "run.log")
+            measured["A"].append(m)
+            log(f"{events:,} A run {i}: {m}")
+            if i == 1 and m.returncode == 0:
+                extra["A_steps"] = step_stats(home)
+        if "C" in variants:
+            m = run_measured(
+                [PY, "-m", "bench.run", "pandas", "--landing", str(landing)],
+                env=base_env(),
+                cwd=ROOT,
+                log=size / f"C_{i}.log",
+            )
+            measured["C"].append(m)
+            log(f"{events:,} C run {i}: {m}")
+    if "B" in variants and (built_home / "warehouse" / "warehouse.duckdb").exists():
+        floor_db, plan = floor_plan(size, built_home)
+        for i in range(1, runs + 1):
+            db = size / "floor_run" / "warehouse.duckdb"
+            shutil.rmtree(db.parent, ignore_errors=True)
+            db.parent.mkdir(parents=True)
+            shutil.copy(floor_db, db)
+            m = run_measured(
+                [PY, "-m", "bench.run", "floor", "--plan", str(plan), "--db", str(db)],
+                env=base_env(),
+                cwd=ROOT,
+                log=size / f"B_{i}.log",
+            )
+            measured["B"].append(m)
+            log(f"{events:,} B run {i}: {m}")
+        extra["floor_db"] = str(floor_db)
+    if "D" in variants and (built_home / "warehouse" / "warehouse.duckdb").exists():
+        day = last_day(landing)
+        for i in range(1, runs + 1):
+            home = size / f"D_{i}"
+            shutil.rmtree(home, ignore_errors=True)
+            shutil.copytree(built_home, home, ignore=shutil.ignore_patterns("*.log"))
+            m = run_measured([*cli, "--partition", day], env=base_env(home), cwd=ROOT, log=home / "run.log")
+            measured["D"].append(m)
+            log(f"{events:,} D run {i} ({day}): {m}")
+            if i == 1 and m.returncode == 0:
+                extra["D_steps"] = step_stats(home)
+    return {
+        "summary": {v: summarise(ms) for v, ms in measured.items()},
+        "runs": {v: [as_dict(m) for m in ms] for v, ms in measured.items()},
+        **extra,
+    }
+
+
+def cmd_measure(args: argparse.Namespace) -> int:
+    work = Path(args.work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    results_path = Path(args.results)
+    results = (
+        json.loads(results_path.read_text()) if results_path.exists() and not args.fresh else {"sizes": {}}
+    )
+    results["machine"] = machine_description()
+    results["started"] = datetime.now(UTC).isoformat(timespec="seconds")
+    load = [os.getloadavg()[0]]
+    for events in args.sizes:
+        # Variants measured in separate invocations add up; a variant measured again is replaced.
+        previous = results["sizes"].get(str(events), {})
+        current = bench_size(work, events, args.runs, args.variants)
+        for key in ("summary", "runs"):
+            current[key] = previous.get(key, {}) | current[key]
+        results["sizes"][str(events)] = previous | current
+        load.append(os.getloadavg()[0])
+        results_path.write_text(json.dumps(results, indent=2))
+    smallest = results["sizes"].get(str(min(args.sizes)), {})
+    if args.overheads and smallest.get("floor_db"):
+        results["overheads"] = overheads(work, Path(smallest["floor_db"]), smallest["summary"]["B"]["wall_s"])
+    results["load_average_1m_during"] = [round(x, 2) for x in load]
+    results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results_path.write_text(json.dumps(results, indent=2))
+    from bench.report import write_report
+
+    write_report(results, DOC, CHART, ANALYSIS)
+    log(f"wrote {results_path}, {DOC} and {CHART}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bench.report import write_report
+
+    write_report(json.loads(RESULTS.read_text()), DOC, CHART, ANALYSIS)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    measure = sub.add_parser("measure", help="run the benchmark (the default)")
+    measure.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000, 50_000_000])
+    measure.add_argument("--runs", type=int, default=3)
+    measure.add_argument("--variants", default="ABCD")
+    measure.add_argument("--work", default=os.environ.get("BENCH_WORK", "/tmp/value-pipeline-bench"))
+    measure.add_argument("--fresh", action="store_true", help="drop results of sizes not re-measured")
+    measure.add_argument("--results", default=str(RESULTS))
+    measure.add_argument("--no-overheads", dest="overheads", action="store_false")
+    measure.set_defaults(func=cmd_measure)
+    report = sub.add_parser("report", help="regenerate docs/benchmarks.md from bench/results.json")
+    report.set_defaults(func=cmd_report)
+    floor = sub.add_parser("floor", help=argparse.SUPPRESS)
+    floor.add_argument("--plan", required=True)
+    floor.add_argument("--db", required=True)
+    floor.set_defaults(func=cmd_floor)
+    pandas = sub.add_parser("pandas", help=argparse.SUPPRESS)
+    pandas.add_argument("--landing", required=True)
+    pandas.set_defaults(func=cmd_pandas)
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:] or ["measure"])
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

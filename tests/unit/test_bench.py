@@ -1,0 +1,64 @@
+"""The benchmark's pure helpers: medians of successful runs, ratios, the table, the run order of B."""
+
+import sys
+
+import pytest
+
+from bench.measure import Measurement, ratio, results_table, run_measured, summarise, topological_order
+
+
+def test_summarise_takes_medians_of_successful_runs_only():
+    runs = [
+        Measurement(10.0, 300, 0),
+        Measurement(2.0, 100, 0),
+        Measurement(1.0, 50, 1),
+        Measurement(4.0, 200, 0),
+    ]
+    assert summarise(runs) == {"wall_s": 4.0, "peak_rss_bytes": 200, "runs": 3}
+    assert summarise([Measurement(1.0, 1, 2)]) == {"wall_s": None, "peak_rss_bytes": None, "runs": 0}
+
+
+def test_ratio_is_missing_when_a_side_is():
+    assert ratio(6.0, 4.0) == 1.5
+    assert ratio(None, 4.0) is None
+    assert ratio(6.0, None) is None
+    assert ratio(6.0, 0.0) is None
+
+
+def test_results_table_shows_ratios_and_missing_variants():
+    gib = 2**30
+    table = results_table(
+        {
+            1_000_000: {
+                "A": {"wall_s": 30.0, "peak_rss_bytes": 2 * gib},
+                "B": {"wall_s": 20.0, "peak_rss_bytes": gib},
+                "C": {"wall_s": 60.0, "peak_rss_bytes": 4 * gib},
+                "D": {"wall_s": 3.0, "peak_rss_bytes": gib},
+            },
+            10_000_000: {"A": {"wall_s": 100.0, "peak_rss_bytes": gib}},
+        }
+    ).splitlines()
+    assert table[0].count("|") == table[1].count("|") == table[2].count("|")
+    assert table[2] == (
+        "| 1,000,000 | 30.0 s | 2.00 GB | 20.0 s | 1.00 GB | 60.0 s | 4.00 GB | 3.0 s | 1.00 GB "
+        "| 1.50 | 0.50 | 0.10 | 0.50 |"
+    )
+    assert table[3].startswith("| 10,000,000 | 100.0 s | 1.00 GB | n/a | n/a |")
+    assert table[3].endswith("| n/a | n/a | n/a | n/a |")
+
+
+def test_topological_order_puts_dependencies_first_and_rejects_cycles():
+    nodes = {"mart": ["int", "stg"], "int": ["stg", "source.outside"], "stg": [], "test": ["mart"]}
+    assert topological_order(nodes) == ["stg", "int", "mart", "test"]
+    with pytest.raises(ValueError, match="cycle"):
+        topological_order({"a": ["b"], "b": ["a"]})
+
+
+def test_run_measured_counts_the_memory_of_child_processes(tmp_path):
+    """A parent that only waits for a child holding ~200 MB must show the child's memory."""
+    child = "b = bytearray(200 * 2**20); import time; time.sleep(1.0)"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}], check=True)"
+    m = run_measured([sys.executable, "-c", parent], env={}, cwd=tmp_path, log=tmp_path / "log")
+    assert m.returncode == 0
+    assert m.peak_rss_bytes > 200 * 2**20
+    assert m.wall_s >= 1.0

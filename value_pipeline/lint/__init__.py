@@ -1,0 +1,1 @@
+"""Checks that run in ``make lint`` beside ruff and sqlfluff."""
