@@ -8,10 +8,8 @@ import json
 import math
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import psycopg
 import pytest
 import yaml
 
+from tests.postgres_server import pg_bin, throwaway_postgres
 from value_pipeline.config import DBT_PROJECT_DIR
 from value_pipeline.defs.publish import BLOCKING_PARENTS, MART_KEYS, published_marts
 from value_pipeline.defs.resources import WarehouseResource
@@ -33,40 +32,16 @@ from value_pipeline.serving.tables import postgres_type
 MARTS = [key.path[-1] for key in MART_KEYS]
 # The two marts whose row counts the concurrent readers watch (both change between versions).
 WATCHED = ("fct_kpi_daily", "kpi_scorecard")
-PG_BIN = Path("/usr/lib/postgresql")
-
-
-def _pg_bin() -> Path | None:
-    versions = sorted(PG_BIN.glob("*/bin"), key=lambda p: [int(x) for x in p.parent.name.split(".")])
-    return versions[-1] if versions and (versions[-1] / "initdb").exists() else None
-
-
-def _as_postgres(command: str) -> None:
-    subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c", command], check=True, capture_output=True)
 
 
 @pytest.fixture(scope="module")
 def postgres_url():
-    """Admin URL of a throwaway PostgreSQL server (initdb + pg_ctl as the postgres user)."""
-    bin_dir = _pg_bin()
+    """Admin URL of a throwaway PostgreSQL server for this module."""
+    bin_dir = pg_bin()
     if bin_dir is None:
         pytest.skip("PostgreSQL server binaries missing (apt-get install -y postgresql)")
-    root = Path(tempfile.mkdtemp(prefix="value-pipeline-pg-"))
-    shutil.chown(root, "postgres", "postgres")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    data = root / "data"
-    _as_postgres(f"{bin_dir}/initdb -D {data} -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8")
-    _as_postgres(
-        f"{bin_dir}/pg_ctl -D {data} -l {root}/log -w -t 60 "
-        f"-o '-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off' start"
-    )
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        _as_postgres(f"{bin_dir}/pg_ctl -D {data} -m fast -w stop")
-        shutil.rmtree(root, ignore_errors=True)
+    with throwaway_postgres(bin_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
