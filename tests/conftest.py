@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.postgres_server import pg_bin, throwaway_postgres
 from value_pipeline.config import DEMO_REGISTRY
 from value_pipeline.landing import ensure_raw_tables, write_registry
 from value_pipeline.registry import load_registry
@@ -45,3 +46,13 @@ def con(landing: Path):
     ensure_raw_tables(connection)
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """Admin URL of a throwaway PostgreSQL server shared by the session's tests."""
+    bin_dir = pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries missing (apt-get install -y postgresql)")
+    with throwaway_postgres(bin_dir) as url:
+        yield url

@@ -19,7 +19,6 @@ import psycopg
 import pytest
 import yaml
 
-from tests.postgres_server import pg_bin, throwaway_postgres
 from value_pipeline.config import DBT_PROJECT_DIR
 from value_pipeline.defs.publish import BLOCKING_PARENTS, MART_KEYS, published_marts
 from value_pipeline.defs.resources import WarehouseResource
@@ -32,16 +31,6 @@ from value_pipeline.serving.tables import postgres_type
 MARTS = [key.path[-1] for key in MART_KEYS]
 # The two marts whose row counts the concurrent readers watch (both change between versions).
 WATCHED = ("fct_kpi_daily", "kpi_scorecard")
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    """Admin URL of a throwaway PostgreSQL server for this module."""
-    bin_dir = pg_bin()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries missing (apt-get install -y postgresql)")
-    with throwaway_postgres(bin_dir) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from psycopg.conninfo import conninfo_to_dict
 
 from tests.portability import harness
 from tests.portability.spark_lane import spark_build  # noqa: F401  (the Spark lane's fixture)
-from tests.postgres_server import pg_bin, throwaway_postgres
 from value_pipeline.engines.duckdb import DuckDBEngine
 from value_pipeline.engines.postgres import PostgresEngine
 from value_pipeline.generator import generate
@@ -45,15 +44,6 @@ def duckdb_build(landed):
     BUILD_SECONDS["duckdb"] = result.seconds
     yield result
     result.engine.close()
-
-
-@pytest.fixture(scope="session")
-def postgres_url():
-    bin_dir = pg_bin()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries missing (apt-get install -y postgresql)")
-    with throwaway_postgres(bin_dir) as url:
-        yield url
 
 
 @pytest.fixture(scope="session")
