@@ -32,39 +32,74 @@ class Measurement:
     wall_s: float
     peak_rss_bytes: int
     returncode: int
+    # Why the runner stopped the run, if it did ("timeout", "memory cap").
+    stopped: str | None = None
+    # Resident memory of each process of the tree at the moment of the peak.
+    peak_processes: dict[str, int] | None = None
 
 
-def tree_rss(process: psutil.Process) -> int:
-    """Resident memory of a process and all its descendants (vanishing children count as 0)."""
-    total = 0
+def tree_rss(process: psutil.Process) -> dict[str, int]:
+    """Resident memory of a process and each of its descendants, by ``pid name`` (vanishing
+    children are left out)."""
+    sizes = {}
     for p in [process, *process.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            sizes[f"{p.pid} {_label(p)}"] = p.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return total
+    return sizes
+
+
+def _label(process: psutil.Process) -> str:
+    """``dbt build``, ``value_pipeline.cli run``, ...: the program and its first argument."""
+    words = [Path(w).name for w in process.cmdline()[:4] if not w.startswith("-") or w == "-m"]
+    words = [w for w in words if w not in {"python", "python3", "-m"} and not w.startswith("python3.")]
+    return " ".join(words[:2]) or process.name()
+
+
+def _kill_tree(process: psutil.Process) -> None:
+    for p in [*process.children(recursive=True), process]:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            continue
 
 
 def run_measured(
-    args: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: Path, timeout_s: float = 7200
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    log: Path,
+    timeout_s: float = 7200,
+    max_rss_bytes: int | None = None,
 ) -> Measurement:
-    """Run ``args`` in a fresh process; sample the RSS of its whole tree until it ends."""
+    """Run ``args`` in a fresh process; sample the RSS of its whole tree until it ends. The tree is
+    killed past ``timeout_s`` or when its RSS passes ``max_rss_bytes`` (a run that would exhaust the
+    machine's memory fails as a measurement instead of taking other processes with it)."""
     started = time.perf_counter()
+    stopped = None
     with log.open("wb") as out:
         child = subprocess.Popen(list(args), env=dict(env), cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
         watched = psutil.Process(child.pid)
-        peak = 0
+        peak, at_peak = 0, {}
         while child.poll() is None:
             try:
-                peak = max(peak, tree_rss(watched))
+                sizes = tree_rss(watched)
             except psutil.NoSuchProcess:
                 break
+            if sum(sizes.values()) > peak:
+                peak, at_peak = sum(sizes.values()), sizes
             if time.perf_counter() - started > timeout_s:
-                child.kill()
+                stopped = "timeout"
+            elif max_rss_bytes is not None and peak > max_rss_bytes:
+                stopped = "memory cap"
+            if stopped:
+                _kill_tree(watched)
                 break
             time.sleep(SAMPLE_INTERVAL_S)
         returncode = child.wait()
-    return Measurement(time.perf_counter() - started, peak, returncode)
+    return Measurement(time.perf_counter() - started, peak, returncode, stopped, at_peak)
 
 
 def summarise(runs: Iterable[Measurement]) -> dict[str, float | int]:

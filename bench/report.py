@@ -45,6 +45,18 @@ def _steps_table(steps: list[dict], top: int = 12) -> str:
     return "\n".join(lines)
 
 
+def _peak_table(runs: list[dict]) -> str | None:
+    """The processes holding memory at the peak of the largest successful run."""
+    measured = [r for r in runs if r["returncode"] == 0 and r.get("peak_processes")]
+    if not measured:
+        return None
+    run = max(measured, key=lambda r: r["peak_rss_bytes"])
+    lines = ["| process at the peak | RSS |", "|---|---:|"]
+    for name, size in sorted(run["peak_processes"].items(), key=lambda item: -item[1]):
+        lines.append(f"| `{name.split(' ', 1)[1]}` | {size / 2**30:.2f} GB |")
+    return "\n".join(lines)
+
+
 def render(results: dict, chart_name: str, analysis: str) -> str:
     machine = results["machine"]
     parts = [
@@ -90,6 +102,9 @@ def render(results: dict, chart_name: str, analysis: str) -> str:
             if data.get(key):
                 heading = f"### Dagster steps of {title} at {int(size):,} events"
                 parts += [heading, "", _steps_table(data[key]), ""]
+        for variant in "AD":
+            if table := _peak_table(data.get("runs", {}).get(variant, [])):
+                parts += [f"### Peak memory of {variant} at {int(size):,} events", "", table, ""]
     parts += [analysis.strip(), ""]
     return "\n".join(parts)
 

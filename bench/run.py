@@ -44,6 +44,9 @@ CHART = ROOT / "docs" / "img" / "benchmarks.png"
 PY = sys.executable
 DBT = str(Path(sys.executable).parent / "dbt")
 GENERATE = [PY, "-m", "value_pipeline.cli", "generate"]
+# A run whose process tree passes this many bytes is stopped and recorded as failed (it would
+# exhaust the machine: pandas at 50M events).
+CAP = 16 * 2**30
 # Schemas the dbt project writes; B starts from a warehouse without them.
 DBT_SCHEMAS_SQL = "select distinct schema_name from information_schema.schemata"
 
@@ -226,7 +229,7 @@ def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
     for i in range(1, runs + 1):
         if "A" in variants:
             home = new_home(size / f"A_{i}")
-            m = run_measured(cli, env=base_env(home), cwd=ROOT, log=home / "run.log")
+            m = run_measured(cli, env=base_env(home), cwd=ROOT, log=home / "run.log", max_rss_bytes=CAP)
             measured["A"].append(m)
             log(f"{events:,} A run {i}: {m}")
             if i == 1 and m.returncode == 0:
@@ -237,6 +240,7 @@ def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
                 env=base_env(),
                 cwd=ROOT,
                 log=size / f"C_{i}.log",
+                max_rss_bytes=CAP,
             )
             measured["C"].append(m)
             log(f"{events:,} C run {i}: {m}")
@@ -252,6 +256,7 @@ def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
                 env=base_env(),
                 cwd=ROOT,
                 log=size / f"B_{i}.log",
+                max_rss_bytes=CAP,
             )
             measured["B"].append(m)
             log(f"{events:,} B run {i}: {m}")
@@ -262,7 +267,13 @@ def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
             home = size / f"D_{i}"
             shutil.rmtree(home, ignore_errors=True)
             shutil.copytree(built_home, home, ignore=shutil.ignore_patterns("*.log"))
-            m = run_measured([*cli, "--partition", day], env=base_env(home), cwd=ROOT, log=home / "run.log")
+            m = run_measured(
+                [*cli, "--partition", day],
+                env=base_env(home),
+                cwd=ROOT,
+                log=home / "run.log",
+                max_rss_bytes=CAP,
+            )
             measured["D"].append(m)
             log(f"{events:,} D run {i} ({day}): {m}")
             if i == 1 and m.returncode == 0:

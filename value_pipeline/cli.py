@@ -18,6 +18,8 @@ from value_pipeline.config import PROJECT_ROOT, Settings
 # Wide tables when the output is a file or a CI log; a terminal keeps its own width.
 console = Console(width=None if sys.stdout.isatty() else 160)
 INSTANCE_YAML = "telemetry:\n  enabled: false\n"
+# The job's dbt steps (value_pipeline/defs/dbt.py), each taking the full-refresh switch.
+DBT_STEPS = ("dbt_models", "dbt_value_chain_marts", "dbt_lifecycle_marts")
 
 
 def _configure(landing: Path | None) -> Settings:
@@ -100,8 +102,9 @@ def _partition_range(landing: Path) -> tuple[str, str]:
     return dates[0].isoformat(), dates[-1].isoformat()
 
 
-def run_job(settings: Settings, partition: str | None):
-    """Execute the job in this process, recorded in the Dagster instance (DAGSTER_HOME).
+def run_job(settings: Settings, partition: str | None, full_refresh: bool = False):
+    """Execute the job in this process, recorded in the Dagster instance (DAGSTER_HOME);
+    ``full_refresh`` rebuilds the incremental dbt models from every raw row.
 
     Returns the ExecuteInProcessResult (``.success`` tells whether every step and blocking check passed).
     """
@@ -129,7 +132,10 @@ def run_job(settings: Settings, partition: str | None):
             instance=instance,
             tags=tags,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "INFO"}}},
+                "ops": {step: {"config": {"full_refresh": full_refresh}} for step in DBT_STEPS},
+            },
         )
     status = "[green]succeeded[/]" if result.success else "[red]failed[/]"
     console.print(f"Run {result.run_id} {status}")
@@ -138,7 +144,7 @@ def run_job(settings: Settings, partition: str | None):
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _configure(Path(args.landing) if args.landing else None)
-    ok = run_job(settings, args.partition).success
+    ok = run_job(settings, args.partition, full_refresh=args.full_refresh).success
     if ok:
         from value_pipeline.summary import print_summary
 
@@ -191,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="materialize everything for a landing root (the nightly job)")
     run.add_argument("--landing", help="landing root (default: VALUE_PIPELINE_LANDING or data/landing)")
     run.add_argument("--partition", help="one day YYYY-MM-DD (default: every dt= folder present)")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental dbt models from every raw row (after a change of their definition)",
+    )
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check every landing file against its contract; load nothing")

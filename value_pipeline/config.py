@@ -26,6 +26,9 @@ class Settings:
     schedule_timezone: str
     lock_timeout_s: float
     freshness_hour: int
+    # DuckDB memory cap of every connection the product opens (dbt's profile reads the same variable);
+    # past it DuckDB spills to ``<warehouse>.tmp``.
+    duckdb_memory_limit: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -44,6 +47,7 @@ class Settings:
             schedule_timezone=os.environ.get("VALUE_PIPELINE_TIMEZONE", "UTC"),
             lock_timeout_s=float(os.environ.get("VALUE_PIPELINE_LOCK_TIMEOUT", "0")),
             freshness_hour=int(os.environ.get("VALUE_PIPELINE_FRESHNESS_HOUR", "6")),
+            duckdb_memory_limit=os.environ.get("VALUE_PIPELINE_DUCKDB_MEMORY_LIMIT", "3GB"),
         )
 
     def export(self) -> None:

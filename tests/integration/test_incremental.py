@@ -4,7 +4,8 @@ One warehouse is built from every day but two (the last day D and a day L in the
 receives D as a nightly run (``--partition D``), runs D again, and receives L late. After each
 step the untouched partitions must not have been rebuilt (a marker planted in an old partition of
 the incremental staging table survives), and at the end every public mart, and the staging table
-itself, must equal one full build over the same landing (floats to 1e-9 relative).
+itself, must equal one full build over the same landing (floats to 1e-9 relative). A last run with
+``--full-refresh`` rebuilds every partition (the marker is gone) and changes no figure.
 """
 
 import shutil
@@ -92,4 +93,10 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     assert marts and sorted(name for name in actual if name.startswith("marts.")) == marts
     for name in marts:
         pd.testing.assert_frame_equal(actual[name], expected[name], rtol=1e-9, atol=1e-9, obj=name)
+    pd.testing.assert_frame_equal(staged(home.warehouse), expected_staged, obj=STAGING)
+
+    # A full refresh (after a change of a model's definition) rebuilds every partition.
+    code, log = home.run(partial, "full_refresh", options=["--full-refresh"])
+    assert code == 0, log
+    assert not marker_survives(home.warehouse), "--full-refresh left an old partition in place"
     pd.testing.assert_frame_equal(staged(home.warehouse), expected_staged, obj=STAGING)

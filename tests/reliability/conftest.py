@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -55,18 +56,23 @@ class Home:
         }
         return env | extra
 
-    def start(self, landing: Path, log: Path, partition: str | None = None, **env: str) -> subprocess.Popen:
-        """Start ``value-pipeline run`` in its own session, stdout and stderr to ``log``."""
-        args = [*CLI, "run", "--landing", str(landing)] + (["--partition", partition] if partition else [])
+    def start(
+        self, landing: Path, log: Path, partition: str | None = None, options: Sequence[str] = (), **env: str
+    ) -> subprocess.Popen:
+        """Start ``value-pipeline run [options]`` in its own session, stdout and stderr to ``log``."""
+        args = [*CLI, "run", "--landing", str(landing), *options]
+        args += ["--partition", partition] if partition else []
         with log.open("wb") as out:
             return subprocess.Popen(
                 args, stdout=out, stderr=subprocess.STDOUT, env=self.env(**env), start_new_session=True
             )
 
-    def run(self, landing: Path, name: str, partition: str | None = None, **env: str) -> tuple[int, str]:
+    def run(
+        self, landing: Path, name: str, partition: str | None = None, options: Sequence[str] = (), **env: str
+    ) -> tuple[int, str]:
         """Run to the end; returns the exit code and the log."""
         log = self.root / f"{name}.log"
-        process = self.start(landing, log, partition, **env)
+        process = self.start(landing, log, partition, options, **env)
         try:
             code = process.wait(timeout=RUN_TIMEOUT_S)
         finally:

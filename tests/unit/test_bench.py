@@ -62,3 +62,20 @@ def test_run_measured_counts_the_memory_of_child_processes(tmp_path):
     assert m.returncode == 0
     assert m.peak_rss_bytes > 200 * 2**20
     assert m.wall_s >= 1.0
+    # The peak is broken down by process: the child holds the 200 MB.
+    assert len(m.peak_processes) == 2
+    assert max(m.peak_processes.values()) > 200 * 2**20 > min(m.peak_processes.values())
+    assert sum(m.peak_processes.values()) == m.peak_rss_bytes
+
+
+def test_run_measured_stops_a_tree_past_the_memory_cap(tmp_path):
+    """A child that keeps allocating is killed with its parent once the tree passes the cap."""
+    child = "import time\nb = []\nwhile True:\n    b.append(bytearray(50 * 2**20)); time.sleep(0.05)"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
+    m = run_measured(
+        [sys.executable, "-c", parent], env={}, cwd=tmp_path, log=tmp_path / "log", max_rss_bytes=300 * 2**20
+    )
+    assert m.stopped == "memory cap"
+    assert m.returncode != 0
+    assert 300 * 2**20 < m.peak_rss_bytes < 2**30
+    assert summarise([m])["runs"] == 0

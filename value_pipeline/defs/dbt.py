@@ -18,6 +18,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from pydantic import Field
 
 from value_pipeline.config import DBT_PROJECT_DIR, Settings
 from value_pipeline.defs.resources import WarehouseResource
@@ -100,11 +101,26 @@ LIFECYCLE_MARTS = "path:models/marts/lifecycle"
 AFTER_STATISTICS = f"{VALUE_CHAIN_MARTS} {LIFECYCLE_MARTS}"
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+class DbtBuildConfig(dg.Config):
+    """Run configuration of a dbt step (``value-pipeline run --full-refresh`` sets it on all three)."""
+
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild incremental models from every raw row (after a change of their definition).",
+    )
+
+
+def _build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    config: DbtBuildConfig,
+):
     # dbt opens the file the run's warehouse resource points at (and whose lock the run holds).
     os.environ["VALUE_PIPELINE_WAREHOUSE"] = warehouse.path
+    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
     # A fixed target path keeps partial parsing and stops per-run folders from piling up.
-    yield from dbt.cli(["build"], context=context, target_path=dbt_project.target_path / "dagster").stream()
+    yield from dbt.cli(args, context=context, target_path=dbt_project.target_path / "dagster").stream()
 
 
 @dbt_assets(
@@ -113,9 +129,14 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
     dagster_dbt_translator=translator,
     exclude=AFTER_STATISTICS,
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    config: DbtBuildConfig,
+):
     """Build every model before the statistics step and run its tests (tests become asset checks)."""
-    yield from _build(context, dbt, warehouse)
+    yield from _build(context, dbt, warehouse, config)
 
 
 @dbt_assets(
@@ -126,10 +147,13 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     name="dbt_value_chain_marts",
 )
 def dbt_value_chain_marts(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    config: DbtBuildConfig,
 ):
     """Build the value-chain marts once the statistics asset has written its estimates."""
-    yield from _build(context, dbt, warehouse)
+    yield from _build(context, dbt, warehouse, config)
 
 
 @dbt_assets(
@@ -139,9 +163,14 @@ def dbt_value_chain_marts(
     select=LIFECYCLE_MARTS,
     name="dbt_lifecycle_marts",
 )
-def dbt_lifecycle_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def dbt_lifecycle_marts(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    config: DbtBuildConfig,
+):
     """Build the value-lifecycle marts once the commitment forecasts are written."""
-    yield from _build(context, dbt, warehouse)
+    yield from _build(context, dbt, warehouse, config)
 
 
 defs = dg.Definitions(

@@ -27,11 +27,9 @@ from value_pipeline.quality.expectations import (
     checked_suites,
     landing_suite_name,
     load_suite,
-    read_frame,
-    suite_columns,
     suite_parameters,
     suite_path,
-    validate,
+    validate_table,
 )
 
 CHECK_NAME = "gx_suite"
@@ -57,13 +55,8 @@ def _parameters(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def run_suite(con: duckdb.DuckDBPyConnection, suite: Mapping, table: str, where: str = "true") -> SuiteResult:
-    """Validate the rows of ``table`` matching ``where``, reading only the columns the suite uses."""
-    columns = suite_columns(suite)
-    present = con.sql(f"select * from {table} limit 0").columns
-    # Columns the suite names but the table lacks stay out of the select: GX reports them missing.
-    selected = ", ".join(f'"{c}"' for c in present if columns is None or c in columns)
-    frame = read_frame(con.sql(f"select {selected} from {table} where {where}"))
-    return validate(frame, suite, _parameters(con))
+    """Validate the rows of ``table`` matching ``where`` (in chunks of bounded size)."""
+    return validate_table(con, suite, table, where, _parameters(con))
 
 
 def check_result(

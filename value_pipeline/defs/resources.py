@@ -40,7 +40,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str
     target: str = "duckdb"
-    memory_limit: str = "4GB"
+    memory_limit: str = "3GB"
     lock_timeout_s: float = 0.0
     _lock: WarehouseLock | None = PrivateAttr(default=None)
 
@@ -120,7 +120,10 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
         "landing": LandingResource(root=str(settings.landing_root)),
         "warehouse": WarehouseResource(
-            path=str(local), target=target, lock_timeout_s=settings.lock_timeout_s
+            path=str(local),
+            target=target,
+            lock_timeout_s=settings.lock_timeout_s,
+            memory_limit=settings.duckdb_memory_limit,
         ),
     }
 

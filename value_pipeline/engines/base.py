@@ -100,7 +100,7 @@ def engine_for(settings: Settings, target: str | None = None) -> Engine:
     if adapter == "duckdb":
         from value_pipeline.engines.duckdb import DuckDBEngine
 
-        return DuckDBEngine(settings.warehouse_path)
+        return DuckDBEngine(settings.warehouse_path, memory_limit=settings.duckdb_memory_limit)
     if adapter == "postgres":
         from value_pipeline.engines.postgres import PostgresEngine
 

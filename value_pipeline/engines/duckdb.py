@@ -19,7 +19,7 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     dbt_target = "duckdb"
 
-    def __init__(self, path: Path | str, memory_limit: str = "4GB") -> None:
+    def __init__(self, path: Path | str, memory_limit: str = "3GB") -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
         self.con.execute("set TimeZone = 'UTC'")
