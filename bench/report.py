@@ -25,6 +25,10 @@ def _chart(results: dict, chart: Path) -> None:
         positions = [i + (k - 1.5) * width for i in range(len(sizes))]
         wall_ax.bar(positions, walls, width, label=variant)
         mem_ax.bar(positions, mems, width, label=variant)
+    for i, size in enumerate(sizes):
+        if not any(v.get("wall_s") for v in results["sizes"][str(size)]["summary"].values()):
+            for ax in (wall_ax, mem_ax):
+                ax.text(i, 0, "no variant\ncompleted", ha="center", va="bottom", fontsize=9, color="dimgray")
     labels = [f"{s / 1e6:g}M events" for s in sizes]
     for ax, title in ((wall_ax, "wall time (s), median"), (mem_ax, "peak RSS of the process tree (GB)")):
         ax.set_xticks(range(len(sizes)), labels)
@@ -46,14 +50,21 @@ def _steps_table(steps: list[dict], top: int = 12) -> str:
 
 
 def _peak_table(runs: list[dict]) -> str | None:
-    """The processes holding memory at the peak of the largest successful run."""
-    measured = [r for r in runs if r["returncode"] == 0 and r.get("peak_processes")]
+    """The processes holding memory at the peak of the largest run (a stopped run included)."""
+    measured = [r for r in runs if r.get("peak_processes")]
     if not measured:
         return None
     run = max(measured, key=lambda r: r["peak_rss_bytes"])
-    lines = ["| process at the peak | RSS |", "|---|---:|"]
+    outcome = f"stopped: {run['stopped']}" if run.get("stopped") else f"exit code {run['returncode']}"
+    lines = [f"| process at the peak ({outcome}, after {run['wall_s']:,.0f} s) | RSS |", "|---|---:|"]
+    small = 0
     for name, size in sorted(run["peak_processes"].items(), key=lambda item: -item[1]):
+        if size < 50 * 2**20:
+            small += size
+            continue
         lines.append(f"| `{name.split(' ', 1)[1]}` | {size / 2**30:.2f} GB |")
+    if small:
+        lines.append(f"| other processes (log tails, resource trackers) | {small / 2**30:.2f} GB |")
     return "\n".join(lines)
 
 
@@ -102,7 +113,7 @@ def render(results: dict, chart_name: str, analysis: str) -> str:
             if data.get(key):
                 heading = f"### Dagster steps of {title} at {int(size):,} events"
                 parts += [heading, "", _steps_table(data[key]), ""]
-        for variant in "AD":
+        for variant in "ABCD":
             if table := _peak_table(data.get("runs", {}).get(variant, [])):
                 parts += [f"### Peak memory of {variant} at {int(size):,} events", "", table, ""]
     parts += [analysis.strip(), ""]
