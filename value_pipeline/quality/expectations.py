@@ -344,9 +344,11 @@ def validate_table(
     # Columns the suite names but the table lacks stay out of the select: GX reports them missing.
     selected = [c for c in present if columns is None or c in columns]
     select = f"select {', '.join(_quoted(c) for c in selected)} from {table} where ({where})"
-    rows = con.execute(f"select count(*) from {table} where ({where})").fetchone()[0]
     key = chunk_columns(suite)
-    chunks = -(-rows // chunk_rows) if key is not None else 1
+    chunks = 1
+    if key is not None:
+        rows = con.execute(f"select count(*) from {table} where ({where})").fetchone()[0]
+        chunks = -(-rows // chunk_rows)
     if chunks <= 1:
         return validate(read_frame(con.sql(select)), suite, parameters)
     hashed = ", ".join(_quoted(c) for c in ([c for c in key if c in present] or selected))
