@@ -52,16 +52,27 @@ def _outcome(result):
     return result.success, result.rows, sorted((f.expectation, f.unexpected_count) for f in result.failures)
 
 
-def test_chunks_equal_one_whole_validation(con, monkeypatch):
-    calls = []
+@pytest.fixture
+def frames(monkeypatch):
+    """The frames handed to GX, in order."""
+    seen = []
     validate = expectations.validate
     monkeypatch.setattr(
-        expectations, "validate", lambda frame, *a, **k: calls.append(len(frame)) or validate(frame, *a, **k)
+        expectations, "validate", lambda frame, *a, **k: seen.append(frame) or validate(frame, *a, **k)
     )
+    return seen
+
+
+def test_chunks_equal_one_whole_validation(con, frames):
     whole = validate_table(con, SUITE, "t")
-    assert calls == [ROWS]
+    assert [len(f) for f in frames] == [ROWS]
     chunked = validate_table(con, SUITE, "t", chunk_rows=700)
-    assert len(calls) - 1 == 8 and sum(calls[1:]) == ROWS
+    chunks = frames[1:]
+    # Split by ranges of the key's first column (30 days): whole days per chunk, about 700 rows each.
+    assert len(chunks) > 1 and sum(len(f) for f in chunks) == ROWS
+    assert all(len(f) <= 700 for f in chunks)
+    days = [set(f["day"]) for f in chunks]
+    assert sum(len(d) for d in days) == len(set().union(*days)) == 30
     assert _outcome(chunked) == _outcome(whole)
     # Independent counts: 3 duplicated keys (6 rows), 3 NULLs, 4 negative values, 2 values outside the set.
     assert _outcome(whole) == (
@@ -80,6 +91,22 @@ def test_chunks_equal_one_whole_validation(con, monkeypatch):
         "E000011",
         "E002499",
     }
+
+
+def test_a_key_with_many_values_splits_by_hash(con, frames, monkeypatch):
+    whole = validate_table(con, SUITE, "t")
+    monkeypatch.setattr(expectations, "MAX_RANGE_VALUES", 10)
+    chunked = validate_table(con, SUITE, "t", chunk_rows=700)
+    assert len(frames) - 1 == 8 and sum(len(f) for f in frames[1:]) == ROWS
+    assert _outcome(chunked) == _outcome(whole)
+
+
+def test_null_key_values_form_their_own_range(con, frames):
+    con.execute("update t set day = null where id in ('E000100', 'E000200', 'E000300')")
+    whole = validate_table(con, SUITE, "t")
+    chunked = validate_table(con, SUITE, "t", chunk_rows=700)
+    assert any(f["day"].isna().all() and len(f) == 3 for f in frames[1:])
+    assert _outcome(chunked) == _outcome(whole)
 
 
 def test_where_and_chunks_validate_only_the_selected_rows(con):

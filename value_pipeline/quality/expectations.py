@@ -22,7 +22,8 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -351,12 +352,65 @@ def validate_table(
         chunks = -(-rows // chunk_rows)
     if chunks <= 1:
         return validate(read_frame(con.sql(select)), suite, parameters)
-    hashed = ", ".join(_quoted(c) for c in ([c for c in key if c in present] or selected))
-    parts = [
-        validate(read_frame(con.sql(f"{select} and hash({hashed}) % {chunks} = {i}")), suite, parameters)
-        for i in range(chunks)
-    ]
+    in_key = [c for c in key if c in present]
+    splits = _value_ranges(con, table, where, in_key[0], chunk_rows) if in_key else None
+    if splits is None:
+        hashed = ", ".join(_quoted(c) for c in (in_key or selected))
+        splits = [f"hash({hashed}) % {chunks} = {i}" for i in range(chunks)]
+    parts = [validate(read_frame(con.sql(f"{select} and {split}")), suite, parameters) for split in splits]
     return merge_results(parts)
+
+
+# A key column with at most this many values splits by ranges of its values (see _value_ranges).
+MAX_RANGE_VALUES = 100_000
+
+
+def _value_ranges(
+    con: duckdb.DuckDBPyConnection, table: str, where: str, column: str, chunk_rows: int
+) -> list[str] | None:
+    """Conditions that split the rows into ranges of ``column``'s values of about ``chunk_rows`` rows
+    (all rows of one value in one range; NULLs in their own), or None when the column has too many
+    values, a value with more than twice ``chunk_rows`` rows, or a value without a SQL literal. A
+    range of a clustered column (the delivery date) reads only its own row groups, where a hash
+    split reads the whole table once per chunk."""
+    name = _quoted(column)
+    counts = con.execute(
+        f"select {name}, count(*) from {table} where ({where}) group by {name} order by {name} nulls first "
+        f"limit {MAX_RANGE_VALUES + 1}"
+    ).fetchall()
+    if (
+        len(counts) > MAX_RANGE_VALUES
+        or any(count > 2 * chunk_rows for _, count in counts)
+        or not all(_literal(v) for v, _ in counts if v is not None)
+    ):
+        return None
+    splits: list[str] = []
+    first = last = None
+    rows = 0
+    for value, count in counts:
+        if value is None:
+            splits.append(f"{name} is null")
+            continue
+        if first is not None and rows + count > chunk_rows:
+            splits.append(f"{name} between {_literal(first)} and {_literal(last)}")
+            first = None
+        if first is None:
+            first, rows = value, 0
+        last, rows = value, rows + count
+    if first is not None:
+        splits.append(f"{name} between {_literal(first)} and {_literal(last)}")
+    return splits
+
+
+def _literal(value: Any) -> str | None:
+    """``value`` as a SQL literal (a constant lets DuckDB skip row groups by their min/max), or None."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, str | date | datetime):
+        return "'" + str(value).replace("'", "''") + "'"
+    return None
 
 
 def _quoted(column: str) -> str:
