@@ -20,10 +20,56 @@ sla_policies as (
     select * from {{ ref('stg_registry__sla_policies') }}
 ),
 
--- The opening event is the first `opened` event, else the first event; when it lacks a team or
--- priority, the first non-null one in event order applies (macros/cases/case_openings.sql).
-case_openings as (
-    {{ case_openings('events') }}
+-- The opening event is the first `opened` event, else the first event; ties on event_ts are
+-- broken by event_id so the choice is reproducible.
+events_ranked as (
+    select
+        case_id,
+        use_case_id,
+        team,
+        priority,
+        event_ts,
+        row_number() over (
+            partition by case_id
+            order by case when event_type = 'opened' then 0 else 1 end, event_ts, event_id
+        ) as opening_rank,
+        row_number() over (
+            partition by case_id
+            order by case when team is null then 1 else 0 end, event_ts, event_id
+        ) as team_rank,
+        row_number() over (
+            partition by case_id
+            order by case when priority is null then 1 else 0 end, event_ts, event_id
+        ) as priority_rank
+    from events
+),
+
+opening_events as (
+    select
+        case_id,
+        use_case_id,
+        team,
+        priority,
+        event_ts as opened_at
+    from events_ranked
+    where opening_rank = 1
+),
+
+-- When the opening event lacks a team or priority, the first non-null one in event order applies.
+first_teams as (
+    select
+        case_id,
+        team
+    from events_ranked
+    where team_rank = 1
+),
+
+first_priorities as (
+    select
+        case_id,
+        priority
+    from events_ranked
+    where priority_rank = 1
 ),
 
 case_milestones as (
@@ -40,17 +86,19 @@ case_milestones as (
 
 cases as (
     select
-        case_openings.case_id,
-        case_openings.use_case_id,
-        case_openings.opened_at,
+        opening_events.case_id,
+        opening_events.use_case_id,
+        opening_events.opened_at,
         case_milestones.event_count,
         case_milestones.human_event_count,
         case_milestones.last_reopened_at,
-        coalesce(case_openings.opening_team, case_openings.first_team) as team,
-        coalesce(case_openings.opening_priority, case_openings.first_priority) as priority,
+        coalesce(opening_events.team, first_teams.team) as team,
+        coalesce(opening_events.priority, first_priorities.priority) as priority,
         coalesce(case_milestones.last_resolved_at, case_milestones.last_closed_at) as last_resolution_at
-    from case_openings
-    inner join case_milestones on case_openings.case_id = case_milestones.case_id
+    from opening_events
+    inner join case_milestones on opening_events.case_id = case_milestones.case_id
+    left join first_teams on opening_events.case_id = first_teams.case_id
+    left join first_priorities on opening_events.case_id = first_priorities.case_id
 ),
 
 -- A reopening after the last resolution leaves the case open; otherwise the case is resolved at
