@@ -3,6 +3,7 @@ passes a good frame and catches one bad row per kind of expectation, naming it w
 
 from datetime import datetime
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -13,6 +14,7 @@ from value_pipeline.quality.expectations import (
     landing_suite,
     landing_suite_name,
     load_suite,
+    read_frame,
     render_suite,
     suite_columns,
     suite_parameters,
@@ -372,3 +374,48 @@ def test_failures_render_as_markdown_with_sample_rows():
     assert "| expect_column_values_to_be_between |" in result.failures_markdown()
     assert "cycle hours are not negative" in result.failures_markdown()
     assert "| C2 |" in result.samples_markdown()
+
+
+def test_read_frame_equals_duckdb_own_conversion_in_row_order():
+    """Strings come from Arrow, every other type from DuckDB: the frame equals DuckDB's ``df()`` with
+    text as pandas strings, over several Arrow batches, NULLs and an all-NULL text column included."""
+    rows = 300_000
+    with duckdb.connect() as con:
+        relation = con.sql(
+            f"""
+            select
+                i, 'id-' || i as text, null::varchar as empty,
+                case when i % 7 = 0 then null else 'v' end as sparse,
+                date '2026-01-01' + (i % 400)::int as day, timestamp '2026-01-01' + to_seconds(i) as ts,
+                case when i % 5 = 0 then null else i % 2 = 0 end as flag,
+                case when i % 3 = 0 then null else i::int end as n,
+                (i / 100)::decimal(18, 2) as amount, i / 3 as ratio, i::hugeint as big
+            from range({rows}) as r(i)
+            """
+        )
+        expected = relation.df()
+        for name, type_ in zip(relation.columns, relation.types, strict=True):
+            if str(type_) == "VARCHAR":
+                expected[name] = expected[name].astype("str")
+        actual = read_frame(relation)
+    pd.testing.assert_frame_equal(actual, expected, check_exact=True)
+    assert actual["i"].tolist() == list(range(rows))
+
+
+@pytest.mark.parametrize("latest", ["2026-01-10 09:00", "2500-01-01 00:00"])
+def test_timestamp_bounds_hold_in_and_beyond_the_nanosecond_range(latest):
+    """GX compares nanosecond timestamps vectorised; a value beyond their range (year 2262) keeps its
+    resolution and is still checked."""
+    suite = {
+        "name": "future",
+        "expectations": [
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "ts", "max_value": {"$PARAMETER": "max_timestamp"}},
+            }
+        ],
+    }
+    times = pd.Series(pd.to_datetime(["2026-01-01 08:00", "2026-01-20 08:00", latest]).as_unit("us"))
+    result = validate(pd.DataFrame({"ts": times}), suite, PARAMETERS)
+    assert not result.success
+    assert result.failures[0].unexpected_count == 1 + latest.startswith("2500")

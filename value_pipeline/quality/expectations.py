@@ -448,12 +448,31 @@ def merge_results(parts: Sequence[SuiteResult], samples: int = SAMPLE_ROWS) -> S
 
 def read_frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     """A DuckDB relation as pandas, VARCHAR columns as pandas strings even when every value is NULL
-    (DuckDB hands those over as ``object``, which would fail a string type expectation)."""
-    frame = relation.df()
-    for name, type_ in zip(relation.columns, relation.types, strict=True):
-        if str(type_) == "VARCHAR":
-            frame[name] = frame[name].astype("str")
-    return frame
+    (DuckDB hands those over as ``object``, which would fail a string type expectation).
+
+    The relation runs once, into Arrow. Strings become pandas strings straight from Arrow (DuckDB's
+    own conversion builds a Python object per value: 2.6 s of a 760,000-row chunk, 0.1 s this way);
+    every other column is converted by DuckDB as before, single-threaded so rows keep their order."""
+    table = relation.to_arrow_table()
+    types = zip(relation.columns, relation.types, strict=True)
+    strings = [name for name, type_ in types if str(type_) == "VARCHAR"]
+    others = table.drop_columns(strings)
+    frame = pd.DataFrame(index=range(table.num_rows))
+    if others.num_columns:
+        with duckdb.connect(config={"threads": 1}) as local:
+            frame = local.from_arrow(others).df()
+    for name in strings:
+        frame[name] = table[name].to_pandas(types_mapper=_string_dtype)
+    return frame[list(relation.columns)]
+
+
+def _string_dtype(arrow_type) -> pd.StringDtype | None:
+    import pyarrow as pa
+
+    text = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+    if any(is_text(arrow_type) for is_text in text):
+        return pd.StringDtype(na_value=float("nan"))
+    return None
 
 
 @dataclass(frozen=True)
@@ -529,6 +548,12 @@ def _batch_definition():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    # GX fingerprints every pandas batch under this size (an md5 over a hash of every row, twice per
+    # validation: 2.3 s of a 760,000-row chunk's 8.7 s). The fingerprint only names a batch for
+    # look-up, which these ephemeral validations never do.
+    pandas_execution_engine.HASH_THRESHOLD = 0
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -547,6 +572,7 @@ def validate(
 
     started = time.perf_counter()
     batch_definition = _batch_definition()
+    frame = _nanosecond_times(frame)
     # GX takes ownership of what it is given: hand it a copy so the suite dict stays as loaded.
     gx_suite = gx.ExpectationSuite(
         name=suite["name"], expectations=json.loads(json.dumps(suite["expectations"]))
@@ -569,6 +595,20 @@ def validate(
         failures=failures,
         seconds=time.perf_counter() - started,
     )
+
+
+def _nanosecond_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its datetime columns in nanoseconds where their values fit (1677 to 2262): GX
+    compares those vectorised and other resolutions row by row in Python (4.4 s instead of 0.05 s
+    for a 760,000-row ``expect_column_values_to_be_between`` on a timestamp)."""
+    converted = {}
+    for name, dtype in frame.dtypes.items():
+        if pd.api.types.is_datetime64_dtype(dtype) and dtype != "datetime64[ns]":
+            try:
+                converted[name] = frame[name].astype("datetime64[ns]")
+            except (OverflowError, pd.errors.OutOfBoundsDatetime):
+                continue
+    return frame.assign(**converted) if converted else frame
 
 
 def _failure(result, samples: int) -> Failure:
