@@ -1,6 +1,7 @@
 """Landing loaders on small hand-made deliveries: formats, row validation, file-level errors."""
 
 import gzip
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -104,6 +105,9 @@ def test_bad_rows_go_to_quarantine_with_file_line_column_and_reason(con, landing
     )
     audit = rows(con, "select landed_rows, accepted_rows, quarantined_rows from raw.load_audit")
     assert audit == [(8, 2, 6)]
+    records = [json.loads(r) for (r,) in rows(con, "select record from raw.quarantine order by source_line")]
+    assert records[3] == dict(zip(HEADER.split(","), bad[3].split(","), strict=True)), "the row as delivered"
+    assert records[2]["case_id"] is None and records[5]["event_id"] == "e1"
 
 
 def test_reloading_a_partition_replaces_it(con, landing):

@@ -12,7 +12,7 @@ import duckdb
 
 from value_pipeline.contracts import Contract, load_contracts
 from value_pipeline.landing.discovery import LandingError, discover
-from value_pipeline.landing.readers import quote_ident, read_batch
+from value_pipeline.landing.readers import drop_batch, quote_ident, read_batch
 from value_pipeline.landing.validation import ValidationContext, validation_sql
 from value_pipeline.registry import TABLES, Registry, load_registry, registry_tables
 
@@ -119,6 +119,8 @@ def load_source(
         con.execute(f"create or replace temp table {batch}_checked as {validation_sql(contract, batch, ctx)}")
     except duckdb.Error as exc:
         raise LandingError(f"{contract.name}: validation failed: {exc}") from exc
+    finally:
+        drop_batch(con, batch)
 
     typed = ", ".join(quote_ident(c.target) for c in contract.columns)
     delivered = f"(select distinct _partition_date from {batch}_checked)"
@@ -153,23 +155,19 @@ def load_source(
     except Exception:
         con.execute("rollback")
         raise
-    # The audit rows this load wrote are the per-file counts; landed counts come from the read batch.
-    landed = dict(con.execute(f"select _source_file, count(*) from {batch} group by _source_file").fetchall())
-    for source_file, partition, _, accepted, quarantined in con.execute(
+    # The audit rows this load wrote are the per-file counts.
+    for source_file, partition, landed, accepted, quarantined in con.execute(
         f"select source_file, _partition_date, landed_rows, accepted_rows, quarantined_rows "
         f"from raw.load_audit where _batch_id = '{batch_id}' and source = '{contract.name}' "
         f"order by _partition_date, source_file"
     ).fetchall():
-        result.files.append(
-            FileLoad(source_file, partition, landed.get(source_file, 0), accepted, quarantined)
-        )
+        result.files.append(FileLoad(source_file, partition, landed, accepted, quarantined))
     result.reasons = dict(
         con.execute(
             f"select _reason, count(*) from {batch}_checked where _reason is not null "
             f"group by 1 order by 2 desc"
         ).fetchall()
     )
-    con.execute(f"drop table {batch}")
     con.execute(f"drop table {batch}_checked")
     return result
 

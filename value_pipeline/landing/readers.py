@@ -201,21 +201,22 @@ def read_batch(
     except duckdb.Error as exc:
         raise LandingError(_read_error(con, contract, files, exc)) from exc
     paths = {str(f.path): f for f in files}
-    con.register(
-        f"{table}_files",
-        pd.DataFrame(
-            {
-                "_file": list(paths),
-                "_source_file": [f.relative_path for f in paths.values()],
-                "_partition_date": [f.partition_date for f in paths.values()],
-                # Header rows: line 1 of CSV and Excel files holds the column names.
-                "_first_line": [2 if f.format in {"csv", "xlsx"} else 1 for f in paths.values()],
-            }
-        ),
+    file_list = pd.DataFrame(
+        {
+            "_file": list(paths),
+            "_source_file": [f.relative_path for f in paths.values()],
+            "_partition_date": [f.partition_date for f in paths.values()],
+            # Header rows: line 1 of CSV and Excel files holds the column names.
+            "_first_line": [2 if f.format in {"csv", "xlsx"} else 1 for f in paths.values()],
+        }
     )
+    con.register(f"{table}_file_list", file_list)
+    con.execute(f"create or replace temp table {table}_files as select * from {table}_file_list")
+    con.unregister(f"{table}_file_list")
+    # A view, not a table: the validation reads it once, so the rows are not written a second time.
     con.execute(
         f"""
-        create or replace temp table {table} as
+        create or replace temp view {table} as
         select r.* exclude (_file), f._source_file, cast(f._partition_date as date) as _partition_date,
                cast(row_number() over (partition by r._file order by r.rowid) + f._first_line - 1 as bigint)
                    as _source_line
@@ -223,8 +224,13 @@ def read_batch(
         join {table}_files as f on f._file = r._file
         """
     )
-    con.execute(f"drop table {table}_rows")
-    con.unregister(f"{table}_files")
+
+
+def drop_batch(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop what ``read_batch`` created for ``table``."""
+    con.execute(f"drop view if exists {table}")
+    con.execute(f"drop table if exists {table}_rows")
+    con.execute(f"drop table if exists {table}_files")
 
 
 def _read_error(

@@ -36,6 +36,10 @@ def _raw(column: Column) -> str:
     return quote_ident("__raw_" + column.name)
 
 
+def _delivered(column: Column) -> str:
+    return quote_ident("__delivered_" + column.name)
+
+
 def _text(column: Column) -> str:
     """Trimmed text; empty strings count as missing."""
     return f"nullif(trim({quote_ident(column.name)}), '')"
@@ -172,11 +176,12 @@ def validation_sql(contract: Contract, batch_table: str, ctx: ValidationContext)
         )
         key_column = quote_literal(contract.key[0])
     typed_names = ", ".join(quote_ident(c.target) for c in contract.columns)
-    record_pairs = ", ".join(f"{quote_literal(c.name)}, {quote_ident(c.name)}" for c in contract.columns)
+    # The delivered text of each column, for the quarantine record; JSON is built for rejected rows only.
+    delivered = ", ".join(f"{quote_ident(c.name)} as {_delivered(c)}" for c in contract.columns)
+    record_pairs = ", ".join(f"{quote_literal(c.name)}, {_delivered(c)}" for c in contract.columns)
     return f"""
         with texts as (
-            select {raw_cols}, extra, _source_file, _source_line, _partition_date,
-                   cast(json_object({record_pairs}) as varchar) as _record
+            select {raw_cols}, {delivered}, extra, _source_file, _source_line, _partition_date
             from {batch_table}
         ),
         typed as (
@@ -192,6 +197,7 @@ def validation_sql(contract: Contract, batch_table: str, ctx: ValidationContext)
                coalesce(_row_reason, _key_reason) as _reason,
                case when _row_reason is not null then _row_column
                     when _key_reason is not null then {key_column} end as _column,
-               _record
+               case when coalesce(_row_reason, _key_reason) is not null
+                    then cast(json_object({record_pairs}) as varchar) end as _record
         from keyed
     """
