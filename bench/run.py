@@ -33,7 +33,7 @@ from bench.measure import (
     summarise,
     topological_order,
 )
-from value_pipeline.config import DEMO_REGISTRY
+from value_pipeline.config import DEMO_REGISTRY, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = ROOT / "dbt_project"
@@ -163,10 +163,14 @@ def cmd_floor(args: argparse.Namespace) -> int:
     import duckdb
 
     statements = json.loads(Path(args.plan).read_text())
-    with duckdb.connect(args.db) as con:
+    # The same memory limit as the product's connections (A): a floor under the same constraint.
+    config = {"memory_limit": Settings.from_env().duckdb_memory_limit}
+    with duckdb.connect(args.db, config=config) as con:
         con.execute("set TimeZone = 'UTC'")
-        for statement in statements:
+        for i, statement in enumerate(statements, 1):
+            started = time.perf_counter()
             con.execute(statement).fetchall()
+            print(f"{time.perf_counter() - started:9.2f} s  {i}/{len(statements)}  {statement[:100]!r}")
     return 0
 
 
