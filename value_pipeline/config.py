@@ -10,6 +10,10 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DEMO_REGISTRY = PROJECT_ROOT / "assets" / "registry" / "demo_registry.yml"
+# DuckDB's memory limit for every connection the product opens (and dbt's, in profiles.yml):
+# beyond it DuckDB spills. 2 GB keeps a 50M-event build's process tree under 4 GB (dbt adds about
+# 0.7 GB of its own, the Dagster process about 0.8 GB; docs/benchmarks.md).
+DUCKDB_MEMORY_LIMIT = "2GB"
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class Settings:
             schedule_timezone=os.environ.get("VALUE_PIPELINE_TIMEZONE", "UTC"),
             lock_timeout_s=float(os.environ.get("VALUE_PIPELINE_LOCK_TIMEOUT", "0")),
             freshness_hour=int(os.environ.get("VALUE_PIPELINE_FRESHNESS_HOUR", "6")),
-            duckdb_memory_limit=os.environ.get("VALUE_PIPELINE_DUCKDB_MEMORY_LIMIT", "3GB"),
+            duckdb_memory_limit=os.environ.get("VALUE_PIPELINE_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT),
         )
 
     def export(self) -> None:

@@ -42,3 +42,7 @@ def type_bigint():
 
 def type_boolean():
     return "boolean"
+
+
+def type_timestamp():
+    return "timestamp"

@@ -1,11 +1,13 @@
 """The nightly run is incremental and gives the figures of a full rebuild.
 
 One warehouse is built from every day but two (the last day D and a day L in the middle), then
-receives D as a nightly run (``--partition D``), runs D again, and receives L late. After each
-step the untouched partitions must not have been rebuilt (a marker planted in an old partition of
-the incremental staging table survives), and at the end every public mart, and the staging table
-itself, must equal one full build over the same landing (floats to 1e-9 relative). A last run with
-``--full-refresh`` rebuilds every partition (the marker is gone) and changes no figure.
+receives D as a nightly run (``--partition D``) with an extra file of events (one reopening an
+old case, one of a case of its own), receives D again without that file (the events are gone),
+and receives L late. After each step the untouched partitions and cases must not have been
+rebuilt (markers planted in an old partition of the incremental staging table and in an old case
+of the incremental case summary survive), and at the end every public mart, the staging table and
+``int_cases`` must equal one full build over the same landing (floats to 1e-9 relative). A last
+run with ``--full-refresh`` rebuilds everything (the markers are gone) and changes no figure.
 """
 
 import shutil
@@ -22,9 +24,13 @@ pytestmark = pytest.mark.integration
 
 EVENT_SOURCES = ("workflow_events", "ai_usage", "survey_responses", "observations")
 STAGING = "staging.stg_workflow_events__events"
-# Lineage columns that record which load wrote a row, not what the row says.
-LOAD_COLUMNS = ["batch_id", "loaded_at", "source_file"]
+SUMMARY = "intermediate.int_case_events_summarised"
+# Lineage columns that record which load or run wrote a row, not what the row says.
+LOAD_COLUMNS = ["batch_id", "loaded_at", "source_file", "built_at"]
 MARKER = "planted-by-test_incremental"
+# A build time no run writes: marks a case summary that no run has recomputed.
+SUMMARY_MARKER = "2000-01-01 00:00:00"
+HEADER = "event_id,case_id,use_case_id,event_type,event_ts,actor_type,actor_id,team,priority"
 
 
 def staged(warehouse: Path) -> pd.DataFrame:
@@ -34,19 +40,43 @@ def staged(warehouse: Path) -> pd.DataFrame:
         ).df()
 
 
-def plant_marker(warehouse: Path, day: str) -> None:
+def cases(warehouse: Path) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("select * from intermediate.int_cases order by case_id").df()
+
+
+def plant_markers(warehouse: Path, day: str, before: str) -> None:
+    """Mark an event of partition ``day`` and the summary of a case delivered before ``before``."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
             f"update {STAGING} set source_file = '{MARKER}' "
             f"where event_id = (select min(event_id) from {STAGING} where partition_date = date '{day}')"
         )
-
-
-def marker_survives(warehouse: Path) -> bool:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return (
-            con.execute(f"select count(*) from {STAGING} where source_file = ?", [MARKER]).fetchone()[0] == 1
+        con.execute(
+            f"update {SUMMARY} set events_built_at = timestamp '{SUMMARY_MARKER}' where case_id = ("
+            f"select min(case_id) from (select case_id from {STAGING} group by case_id "
+            f"having max(partition_date) < date '{before}'))"
         )
+
+
+def markers_survive(warehouse: Path) -> tuple[bool, bool]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        staged_marker = con.execute(
+            f"select count(*) from {STAGING} where source_file = ?", [MARKER]
+        ).fetchone()
+        summary_marker = con.execute(
+            f"select count(*) from {SUMMARY} where events_built_at = timestamp '{SUMMARY_MARKER}'"
+        ).fetchone()
+        return staged_marker[0] == 1, summary_marker[0] == 1
+
+
+def old_case(warehouse: Path, day: str) -> tuple[str, str]:
+    """A resolved case opened on ``day``: its id and use case."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            "select case_id, use_case_id from intermediate.int_cases "
+            f"where opened_date = date '{day}' and is_resolved order by case_id limit 1"
+        ).fetchone()
 
 
 def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
@@ -60,6 +90,7 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     assert code == 0, log
     expected = snapshot(full.warehouse)
     expected_staged = staged(full.warehouse)
+    expected_cases = cases(full.warehouse)
 
     partial = copy_landing(landing, tmp_path / "partial")
     held_back = tmp_path / "held_back"
@@ -72,21 +103,40 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     home = new_home(tmp_path / "incremental")
     code, log = home.run(partial, "without_two_days")
     assert code == 0, log
-    plant_marker(home.warehouse, first)
+    plant_markers(home.warehouse, first, before=days[len(days) // 4])
+    assert markers_survive(home.warehouse) == (True, True), "both markers are planted"
 
     def deliver(day: str) -> None:
         for source_dir in (held_back / day).iterdir():
             shutil.move(source_dir, partial / source_dir.name / f"dt={day}")
 
+    def check_markers(step: str) -> None:
+        staged_marker, summary_marker = markers_survive(home.warehouse)
+        assert staged_marker, f"{step}: an untouched partition was rebuilt"
+        assert summary_marker, f"{step}: an untouched case was recomputed"
+
+    # Day D first arrives with events it will not have in the end: a reopening of an old case
+    # (which leaves it open) and a case of its own.
+    reopened, use_case = old_case(home.warehouse, days[len(days) // 4])
     deliver(new)
-    for step in ("new_day", "same_day_again"):
-        code, log = home.run(partial, step, partition=new)
-        assert code == 0, log
-        assert marker_survives(home.warehouse), f"{step}: an untouched partition was rebuilt"
+    extra = partial / "workflow_events" / f"dt={new}" / "withdrawn.csv"
+    extra.write_text(
+        f"{HEADER}\nWITHDRAWN-1,{reopened},{use_case},reopened,{new}T08:00:00Z,human,a1,,\n"
+        f"WITHDRAWN-2,WITHDRAWN-CASE,{use_case},opened,{new}T09:00:00Z,human,a1,,\n"
+    )
+    code, log = home.run(partial, "new_day", partition=new)
+    assert code == 0, log
+    check_markers("new day")
+    assert cases(home.warehouse).set_index("case_id").loc[reopened, "resolved_at"] is pd.NaT
+
+    extra.unlink()
+    code, log = home.run(partial, "new_day_withdrawn", partition=new)
+    assert code == 0, log
+    check_markers("new day again")
     deliver(late)
     code, log = home.run(partial, "late_day", partition=late)
     assert code == 0, log
-    assert marker_survives(home.warehouse), "late day: an untouched partition was rebuilt"
+    check_markers("late day")
 
     actual = snapshot(home.warehouse)
     marts = sorted(name for name in expected if name.startswith("marts."))
@@ -94,9 +144,11 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     for name in marts:
         pd.testing.assert_frame_equal(actual[name], expected[name], rtol=1e-9, atol=1e-9, obj=name)
     pd.testing.assert_frame_equal(staged(home.warehouse), expected_staged, obj=STAGING)
+    pd.testing.assert_frame_equal(cases(home.warehouse), expected_cases, obj="int_cases")
 
-    # A full refresh (after a change of a model's definition) rebuilds every partition.
+    # A full refresh (after a change of a model's definition) rebuilds every partition and case.
     code, log = home.run(partial, "full_refresh", options=["--full-refresh"])
     assert code == 0, log
-    assert not marker_survives(home.warehouse), "--full-refresh left an old partition in place"
+    assert markers_survive(home.warehouse) == (False, False), "--full-refresh left old rows in place"
     pd.testing.assert_frame_equal(staged(home.warehouse), expected_staged, obj=STAGING)
+    pd.testing.assert_frame_equal(cases(home.warehouse), expected_cases, obj="int_cases")

@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
-from value_pipeline.config import Settings
+from value_pipeline.config import DUCKDB_MEMORY_LIMIT, Settings
 from value_pipeline.engines import Engine, current_target, engine_for
 from value_pipeline.engines.types import duckdb_type
 from value_pipeline.run_lock import WarehouseLock
@@ -40,7 +40,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str
     target: str = "duckdb"
-    memory_limit: str = "3GB"
+    memory_limit: str = DUCKDB_MEMORY_LIMIT
     lock_timeout_s: float = 0.0
     _lock: WarehouseLock | None = PrivateAttr(default=None)
 

@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from value_pipeline.config import DUCKDB_MEMORY_LIMIT
 from value_pipeline.engines.base import Engine
 from value_pipeline.engines.types import ddl_columns, where_clause
 
@@ -19,7 +20,7 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     dbt_target = "duckdb"
 
-    def __init__(self, path: Path | str, memory_limit: str = "3GB") -> None:
+    def __init__(self, path: Path | str, memory_limit: str = DUCKDB_MEMORY_LIMIT) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
         self.con.execute("set TimeZone = 'UTC'")

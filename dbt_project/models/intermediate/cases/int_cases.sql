@@ -1,15 +1,7 @@
--- One row per case, per docs/kpi_computation.md ("Cases").
-with reporting_period as (
-    select * from {{ ref('int_reporting_period') }}
-),
-
--- Events after the as-of date are ignored, so a report for a past as-of date sees the cases as
--- they stood that day (a later reopening does not reopen them).
-events as (
-    select stg_events.*
-    from {{ ref('stg_workflow_events__events') }} as stg_events
-    cross join reporting_period
-    where stg_events.event_date <= reporting_period.as_of_date
+-- One row per case, per docs/kpi_computation.md ("Cases"): the case's events as summarised by
+-- int_case_events_summarised (incremental), with the registry's use case and SLA policy.
+with cases as (
+    select * from {{ ref('int_case_events_summarised') }}
 ),
 
 use_cases as (
@@ -18,87 +10,6 @@ use_cases as (
 
 sla_policies as (
     select * from {{ ref('stg_registry__sla_policies') }}
-),
-
--- The opening event is the first `opened` event, else the first event; ties on event_ts are
--- broken by event_id so the choice is reproducible.
-events_ranked as (
-    select
-        case_id,
-        use_case_id,
-        team,
-        priority,
-        event_ts,
-        row_number() over (
-            partition by case_id
-            order by case when event_type = 'opened' then 0 else 1 end, event_ts, event_id
-        ) as opening_rank,
-        row_number() over (
-            partition by case_id
-            order by case when team is null then 1 else 0 end, event_ts, event_id
-        ) as team_rank,
-        row_number() over (
-            partition by case_id
-            order by case when priority is null then 1 else 0 end, event_ts, event_id
-        ) as priority_rank
-    from events
-),
-
-opening_events as (
-    select
-        case_id,
-        use_case_id,
-        team,
-        priority,
-        event_ts as opened_at
-    from events_ranked
-    where opening_rank = 1
-),
-
--- When the opening event lacks a team or priority, the first non-null one in event order applies.
-first_teams as (
-    select
-        case_id,
-        team
-    from events_ranked
-    where team_rank = 1
-),
-
-first_priorities as (
-    select
-        case_id,
-        priority
-    from events_ranked
-    where priority_rank = 1
-),
-
-case_milestones as (
-    select
-        case_id,
-        count(*) as event_count,
-        max(case when event_type = 'resolved' then event_ts end) as last_resolved_at,
-        max(case when event_type = 'closed' then event_ts end) as last_closed_at,
-        max(case when event_type = 'reopened' then event_ts end) as last_reopened_at,
-        sum(case when actor_type = 'human' then 1 else 0 end) as human_event_count
-    from events
-    group by case_id
-),
-
-cases as (
-    select
-        opening_events.case_id,
-        opening_events.use_case_id,
-        opening_events.opened_at,
-        case_milestones.event_count,
-        case_milestones.human_event_count,
-        case_milestones.last_reopened_at,
-        coalesce(opening_events.team, first_teams.team) as team,
-        coalesce(opening_events.priority, first_priorities.priority) as priority,
-        coalesce(case_milestones.last_resolved_at, case_milestones.last_closed_at) as last_resolution_at
-    from opening_events
-    inner join case_milestones on opening_events.case_id = case_milestones.case_id
-    left join first_teams on opening_events.case_id = first_teams.case_id
-    left join first_priorities on opening_events.case_id = first_priorities.case_id
 ),
 
 -- A reopening after the last resolution leaves the case open; otherwise the case is resolved at
@@ -158,7 +69,7 @@ final as (
         -- window of the use case the case was opened in
         case
             when use_cases.go_live_date is null then null
-            -- post runs to the as-of date: later events were filtered out above
+            -- post runs to the as-of date: later events were left out of the summary
             when cast(with_sla.opened_at as date) >= use_cases.go_live_date then 'post'
             when
                 cast(with_sla.opened_at as date) < use_cases.go_live_date

@@ -108,6 +108,8 @@ renamed as (
         ranked._source_line as source_line,
         ranked._batch_id as batch_id,
         ranked._loaded_at as loaded_at,
+        -- when this run started: the high-water mark of models built from this one by case
+        {{ run_started_timestamp() }} as built_at,
         -- last, where Spark keeps its partition column
         ranked._partition_date as partition_date
     from ranked
