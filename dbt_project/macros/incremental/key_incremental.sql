@@ -21,13 +21,9 @@
 {%- endmacro %}
 
 {% macro bigquery__key_incremental(unique_key, tombstone_condition) -%}
-    {{ return({
-        'materialized': 'incremental',
-        'on_schema_change': 'fail',
-        'incremental_strategy': 'merge',
-        'unique_key': unique_key,
-        'post_hook': ['delete from {{ this }} where ' ~ tombstone_condition],
-    }) }}
+    {%- set config = default__key_incremental(unique_key, tombstone_condition) -%}
+    {%- do config.update({'incremental_strategy': 'merge'}) -%}
+    {{ return(config) }}
 {%- endmacro %}
 
 {% macro spark__key_incremental(unique_key, tombstone_condition) -%}
