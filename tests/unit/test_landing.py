@@ -4,11 +4,15 @@ import gzip
 import json
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
 from value_pipeline.contracts import load_contracts
-from value_pipeline.landing import LandingError, load_source
+from value_pipeline.landing import LandingError, load_source, write_registry
+from value_pipeline.landing.discovery import discover
+from value_pipeline.landing.loader import batches
+from value_pipeline.registry import load_registry
 
 HEADER = "event_id,case_id,use_case_id,event_type,event_ts,actor_type,actor_id,team,priority"
 GOOD = [
@@ -146,6 +150,61 @@ def test_file_level_errors_name_the_file_and_keep_loaded_data(con, landing, name
         load_events(con, landing)
     assert message in str(error.value)
     assert rows(con, "select count(*) from raw.workflow_events") == [(2,)]
+
+
+def raw_state(con) -> dict[str, list]:
+    return {
+        table: rows(con, f"select * exclude (_batch_id, _loaded_at) from raw.{table} order by all")
+        for table in ("workflow_events", "quarantine", "load_audit")
+    }
+
+
+def test_batches_hold_whole_partitions(landing):
+    for day, names in {
+        "2025-05-01": ["a.csv", "b.csv"],
+        "2025-05-02": ["a.csv"],
+        "2025-05-03": ["a.csv"],
+    }.items():
+        for name in names:
+            deliver(landing, day, name, HEADER + "\n" + "\n".join(GOOD) + "\n")
+    files = discover(landing, load_contracts()["workflow_events"])
+    one_file = files[0].path.stat().st_size
+    days = [[str(f.partition_date)[-2:] for f in group] for group in batches(files, batch_bytes=one_file + 1)]
+    assert days == [["01", "01"], ["02", "03"]], "a partition is never split; a batch closes once full"
+    assert len(batches(files, batch_bytes=1)) == 3
+    assert len(batches(files)) == 1
+
+
+def test_a_load_in_batches_equals_one_batch_and_changes_nothing_when_a_later_batch_fails(con, landing):
+    duplicate = GOOD[0].replace("c1", "c9")
+    deliver(landing, "2025-05-01", "a.csv", HEADER + "\n" + "\n".join(GOOD) + "\n")
+    deliver(landing, "2025-05-01", "b.csv", HEADER + "\n" + duplicate + "\n")  # same event_id, same day
+    deliver(landing, "2025-05-02", "a.csv", HEADER + "\n" + GOOD[0] + "\n")  # same event_id, next day
+    deliver(landing, "2025-05-03", "a.csv", HEADER + "\n" + GOOD[1].replace("UC02", "UC99") + "\n")
+    whole = load_events(con, landing)
+    expected = raw_state(con)
+    batched_con = duckdb.connect(":memory:")
+    write_registry(batched_con, load_registry(landing))
+    batched = load_events(batched_con, landing, batch_bytes=1)
+    assert raw_state(batched_con) == expected
+    assert (batched.landed, batched.accepted, batched.quarantined, batched.reasons) == (
+        whole.landed,
+        whole.accepted,
+        whole.quarantined,
+        whole.reasons,
+    )
+    assert whole.reasons == {
+        "duplicate key (event_id) within the delivery": 1,
+        "use_case_id: unknown id (not in the registry's use_cases)": 1,
+    }
+
+    # A re-delivery whose last batch cannot be read: the earlier batches' replacements are undone.
+    deliver(landing, "2025-05-01", "a.csv", HEADER + "\n" + GOOD[1] + "\n")
+    path = deliver(landing, "2025-05-04", "a.csv.gz", HEADER + "\n" + "\n".join(GOOD * 200) + "\n")
+    path.write_bytes(path.read_bytes()[:60])
+    with pytest.raises(LandingError, match=r"dt=2025-05-04/a\.csv\.gz"):
+        load_events(batched_con, landing, batch_bytes=1)
+    assert raw_state(batched_con) == expected
 
 
 def test_truncated_gzip_is_a_clear_error(con, landing):

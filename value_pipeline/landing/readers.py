@@ -178,7 +178,8 @@ def read_batch(
 ) -> None:
     """Create temp table ``table``: every row of ``files`` as text, with file, partition and line.
 
-    File-level problems raise LandingError naming the file (and column) before anything is written.
+    File-level problems raise LandingError naming the file (and column), or UnreadableFiles when
+    DuckDB cannot parse one of them.
     """
     selects: list[str] = []
     csv_files = [f for f in files if f.format == "csv"]
@@ -199,7 +200,7 @@ def read_batch(
         for select in selects:
             con.execute(f"insert into {table}_rows {select}")
     except duckdb.Error as exc:
-        raise LandingError(_read_error(con, contract, files, exc)) from exc
+        raise UnreadableFiles(files, exc) from exc
     paths = {str(f.path): f for f in files}
     file_list = pd.DataFrame(
         {
@@ -211,15 +212,30 @@ def read_batch(
         }
     )
     con.register(f"{table}_file_list", file_list)
-    con.execute(f"create or replace temp table {table}_files as select * from {table}_file_list")
+    # Each file's rows are appended together and in order, so a row's line is its rowid's offset
+    # from the file's first rowid: a grouped min instead of sorting the batch.
+    con.execute(
+        f"""
+        create or replace temp table {table}_files as
+        select l.*, r._first_rowid, r._rows = r._rowid_span as _contiguous
+        from {table}_file_list as l
+        join (
+            select _file, min(rowid) as _first_rowid, count(*) as _rows,
+                   max(rowid) - min(rowid) + 1 as _rowid_span
+            from {table}_rows group by _file
+        ) as r on r._file = l._file
+        """
+    )
     con.unregister(f"{table}_file_list")
+    broken = con.execute(f"select _source_file from {table}_files where not _contiguous limit 1").fetchone()
+    if broken:
+        raise RuntimeError(f"{broken[0]}: rows were not read contiguously; line numbers would be wrong")
     # A view, not a table: the validation reads it once, so the rows are not written a second time.
     con.execute(
         f"""
         create or replace temp view {table} as
         select r.* exclude (_file), f._source_file, cast(f._partition_date as date) as _partition_date,
-               cast(row_number() over (partition by r._file order by r.rowid) + f._first_line - 1 as bigint)
-                   as _source_line
+               cast(r.rowid - f._first_rowid + f._first_line as bigint) as _source_line
         from {table}_rows as r
         join {table}_files as f on f._file = r._file
         """
@@ -233,17 +249,28 @@ def drop_batch(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(f"drop table if exists {table}_files")
 
 
-def _read_error(
-    con: duckdb.DuckDBPyConnection, contract: Contract, files: Sequence[LandingFile], exc: duckdb.Error
-) -> str:
-    """Name the unreadable file: CSV files are read many at a time, so each is tried on its own."""
+class UnreadableFiles(Exception):
+    """DuckDB could not read a batch of files; ``name_unreadable_file`` finds which one."""
+
+    def __init__(self, files: Sequence[LandingFile], error: duckdb.Error):
+        super().__init__(str(error))
+        self.files = files
+        self.error = error
+
+
+def name_unreadable_file(con: duckdb.DuckDBPyConnection, contract: Contract, exc: UnreadableFiles) -> str:
+    """Name the unreadable file: CSV files are read many at a time, so each is tried on its own.
+
+    Runs queries, so ``con`` must not be inside the transaction the read failed in.
+    """
+    files = exc.files
     for file in (f for f in files if f.format == "csv"):
         key = _csv_key(file)
         try:
             con.execute(f"select count(*) from ({_select_csv(contract, [file], key)})")
         except duckdb.Error as error:
             return f"{file.relative_path}: cannot read the file: {error}"
-    return f"{contract.name}: cannot read {_describe(files)}: {exc}"
+    return f"{contract.name}: cannot read {_describe(files)}: {exc.error}"
 
 
 def _describe(files: Sequence[LandingFile]) -> str:
