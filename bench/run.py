@@ -25,6 +25,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
+
 from bench.measure import (
     Measurement,
     as_dict,
@@ -158,13 +160,20 @@ def floor_plan(work: Path, built_home: Path) -> tuple[Path, Path]:
     return db, plan
 
 
+def dbt_duckdb_settings() -> dict[str, str]:
+    """The DuckDB settings of the dbt profile that do not come from the environment."""
+    profile = yaml.safe_load((DBT_DIR / "profiles.yml").read_text())
+    settings = profile["value_pipeline"]["outputs"]["duckdb"]["settings"]
+    return {name: str(value) for name, value in settings.items() if "{{" not in str(value)}
+
+
 def cmd_floor(args: argparse.Namespace) -> int:
     """Execute a plan's statements one after another in one DuckDB connection."""
     import duckdb
 
     statements = json.loads(Path(args.plan).read_text())
-    # The same memory limit as the product's connections (A): a floor under the same constraint.
-    config = {"memory_limit": Settings.from_env().duckdb_memory_limit}
+    # The settings of dbt's connections in A (profiles.yml): a floor under the same constraints.
+    config = {**dbt_duckdb_settings(), "memory_limit": Settings.from_env().duckdb_memory_limit}
     with duckdb.connect(args.db, config=config) as con:
         con.execute("set TimeZone = 'UTC'")
         for i, statement in enumerate(statements, 1):

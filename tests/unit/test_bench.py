@@ -2,9 +2,11 @@
 
 import sys
 
+import duckdb
 import pytest
 
 from bench.measure import Measurement, ratio, results_table, run_measured, summarise, topological_order
+from bench.run import dbt_duckdb_settings
 
 
 def test_summarise_takes_medians_of_successful_runs_only():
@@ -79,3 +81,11 @@ def test_run_measured_stops_a_tree_past_the_memory_cap(tmp_path):
     assert m.returncode != 0
     assert 300 * 2**20 < m.peak_rss_bytes < 2**30
     assert summarise([m])["runs"] == 0
+
+
+def test_the_floor_runs_with_the_dbt_profiles_duckdb_settings():
+    settings = dbt_duckdb_settings()
+    assert settings == {"disabled_optimizers": "common_subplan"}, "memory_limit comes from the environment"
+    with duckdb.connect(config={**settings, "memory_limit": "1GB"}) as con:
+        disabled = con.execute("select current_setting('disabled_optimizers')").fetchone()[0]
+    assert disabled == "common_subplan"

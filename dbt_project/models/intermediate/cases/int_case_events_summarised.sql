@@ -5,19 +5,19 @@
 -- changed (an event gone from a re-delivered day, or crossing a new as-of date); the rest stay.
 {{ config(**key_incremental('case_id', 'event_count = 0')) }}
 
-with reporting_period as (
-    select * from {{ ref('int_reporting_period') }}
-),
-
 -- Events after the as-of date are ignored, so a report for a past as-of date sees the cases as
--- they stood that day (a later reopening does not reopen them).
-events as (
-    select stg_events.*
-    from {{ ref('stg_workflow_events__events') }} as stg_events
-    cross join reporting_period
-    where stg_events.event_date <= reporting_period.as_of_date
-),
+-- they stood that day (a later reopening does not reopen them). A subquery named in each CTE, not
+-- a CTE: DuckDB materialises a CTE read several times, copying every event and hiding the filters.
+{%- set as_of_events %}
+    (
+        select stg_events.*
+        from {{ ref('stg_workflow_events__events') }} as stg_events
+        cross join {{ ref('int_reporting_period') }} as reporting_period
+        where stg_events.event_date <= reporting_period.as_of_date
+    )
+{%- endset %}
 
+with
 {% if is_incremental() %}
     built as (
         select
@@ -30,14 +30,14 @@ events as (
         select
             case_id,
             count(*) as event_count
-        from events
+        from {{ as_of_events }} as events
         group by case_id
     ),
 
     -- Cases with an event (re)built after the last run, or a different number of events.
     changed_cases as (
         select events.case_id
-        from events
+        from {{ as_of_events }} as events
         where events.built_at > (select max(built.events_built_at) from {{ this }} as built)
 
         union
@@ -53,12 +53,12 @@ events as (
 
     case_events as (
         select events.*
-        from events
+        from {{ as_of_events }} as events
         where events.case_id in (select changed.case_id from changed_cases as changed)
     ),
 {% else %}
     case_events as (
-        select * from events
+        select * from {{ as_of_events }} as events
     ),
 {% endif %}
 

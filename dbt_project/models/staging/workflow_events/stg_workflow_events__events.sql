@@ -3,11 +3,11 @@
 -- changed since the last build (a new day, a re-delivered day, a late day) and the partitions
 -- holding another copy of one of their events; every other partition is left as it is.
 {{ config(**partition_incremental('partition_date')) }}
+-- The raw table is named in each CTE, not imported once: DuckDB materialises a CTE read several
+-- times, which copies all raw rows and hides the partition and key filters from the scans.
+{%- set raw_events = source('workflow_events', 'workflow_events') %}
 
-with source as (
-    select * from {{ source('workflow_events', 'workflow_events') }}
-),
-
+with
 {% if is_incremental() %}
 -- A partition changed when its load stamp differs from the one of the rows built from it, or
 -- when it is new, or gone from raw (comparing stamps per partition, not one high-water mark, also
@@ -16,7 +16,7 @@ with source as (
         select
             _partition_date as partition_date,
             max(_loaded_at) as loaded_at
-        from source
+        from {{ raw_events }}
         group by _partition_date
     ),
 
@@ -40,7 +40,7 @@ with source as (
 
     -- Events delivered in a changed partition now, or kept from one before.
     touched_events as (
-        select delivered.event_id from source as delivered
+        select delivered.event_id from {{ raw_events }} as delivered
         where delivered._partition_date in (select changed.partition_date from changed_partitions as changed)
 
         union
@@ -55,21 +55,21 @@ with source as (
 
         union
 
-        select copies._partition_date as partition_date from source as copies
+        select copies._partition_date as partition_date from {{ raw_events }} as copies
         where copies.event_id in (select touched.event_id from touched_events as touched)
     ),
 
     -- The copies of every event of a rebuilt partition, wherever they are, so the ranking sees them all.
     candidates as (
-        select copies.* from source as copies
+        select copies.* from {{ raw_events }} as copies
         where copies.event_id in (
-                select rebuilt_rows.event_id from source as rebuilt_rows
+                select rebuilt_rows.event_id from {{ raw_events }} as rebuilt_rows
                 where rebuilt_rows._partition_date in (select rebuilt.partition_date from rebuilt_partitions as rebuilt)
             )
     ),
 {% else %}
     candidates as (
-        select * from source
+        select * from {{ raw_events }}
     ),
 {% endif %}
 
