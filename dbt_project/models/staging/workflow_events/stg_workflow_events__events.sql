@@ -67,22 +67,42 @@ with
                 where rebuilt_rows._partition_date in (select rebuilt.partition_date from rebuilt_partitions as rebuilt)
             )
     ),
-{% else %}
-    candidates as (
-        select * from {{ raw_events }}
-    ),
 {% endif %}
+{%- set candidates = 'candidates' if is_incremental() else raw_events %}
+
+-- Events delivered more than once: only their copies are ranked (ranking every event sorted every
+-- row, twice as long at 50M events).
+repeated_events as (
+    select event_id from {{ candidates }}
+    group by event_id
+    having count(*) > 1
+),
 
 -- A re-delivered event keeps the copy from the latest partition, then the highest line
 -- (window + filter rather than `qualify`, which PostgreSQL and Spark 3.5 lack).
 ranked as (
     select
-        *,
+        single_copies.*,
+        cast(1 as {{ dbt.type_bigint() }}) as copy_rank
+    from {{ candidates }} as single_copies
+    where not exists (
+            select 1 from repeated_events as repeated
+            where repeated.event_id = single_copies.event_id
+        )
+
+    union all
+
+    select
+        copies.*,
         row_number() over (
-            partition by event_id
-            order by _partition_date desc, _source_line desc, _source_file desc
+            partition by copies.event_id
+            order by copies._partition_date desc, copies._source_line desc, copies._source_file desc
         ) as copy_rank
-    from candidates
+    from {{ candidates }} as copies
+    where exists (
+            select 1 from repeated_events as repeated
+            where repeated.event_id = copies.event_id
+        )
 ),
 
 renamed as (
