@@ -21,6 +21,7 @@ from dagster_dbt import (
 from pydantic import Field
 
 from value_pipeline.config import DBT_PROJECT_DIR, Settings
+from value_pipeline.dbt_manifest import manifest_is_stale
 from value_pipeline.defs.resources import WarehouseResource
 from value_pipeline.engines import TARGETS, current_target
 
@@ -47,8 +48,11 @@ def dbt_cli_resource() -> DbtCliResource:
 
 
 def prepare_manifest(force: bool = False) -> None:
-    """Parse the dbt project into target/manifest.json (needed before the definitions load)."""
-    if force or not dbt_project.manifest_path.exists():
+    """Parse the dbt project into target/manifest.json (needed before the definitions load).
+
+    Parsed again when a model, macro or setting changed since: the asset graph is built from it.
+    """
+    if force or manifest_is_stale(dbt_project.manifest_path, DBT_PROJECT_DIR):
         Settings.from_env().export()
         dbt_cli_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
 
