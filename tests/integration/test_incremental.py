@@ -3,11 +3,13 @@
 One warehouse is built from every day but two (the last day D and a day L in the middle), then
 receives D as a nightly run (``--partition D``) with an extra file of events (one reopening an
 old case, one of a case of its own), receives D again without that file (the events are gone),
-and receives L late. After each step the untouched partitions and cases must not have been
-rebuilt (markers planted in an old partition of the incremental staging table and in an old case
-of the incremental case summary survive), and at the end every public mart, the staging table and
-``int_cases`` must equal one full build over the same landing (floats to 1e-9 relative). A last
-run with ``--full-refresh`` rebuilds everything (the markers are gone) and changes no figure.
+and receives L late together with a registry change (an SLA policy of its own for one use case).
+After each step the untouched partitions and cases must not have been rebuilt (markers planted
+in an old partition of the incremental staging table and in an old case of the incremental case
+summary and of ``int_cases`` survive), and at the end every public mart, the staging table and
+``int_cases`` must equal one full build over the same landing and final registry (floats to 1e-9
+relative). A last run with ``--full-refresh`` rebuilds everything (the markers are gone) and
+changes no figure.
 """
 
 import shutil
@@ -28,8 +30,12 @@ SUMMARY = "intermediate.int_case_events_summarised"
 # Lineage columns that record which load or run wrote a row, not what the row says.
 LOAD_COLUMNS = ["batch_id", "loaded_at", "source_file", "built_at"]
 MARKER = "planted-by-test_incremental"
-# A build time no run writes: marks a case summary that no run has recomputed.
-SUMMARY_MARKER = "2000-01-01 00:00:00"
+CASES = "intermediate.int_cases"
+# A build time no run writes: marks a case summary and a case that no run has recomputed.
+BUILT_MARKER = "2000-01-01 00:00:00"
+# The registry change of the late run: an SLA policy of its own for one use case's P2 cases.
+SLA_POLICY = "  - {priority: P2, use_case_id: UC01, sla_hours: 48}\n"
+CHANGED_USE_CASE = "UC02"
 HEADER = "event_id,case_id,use_case_id,event_type,event_ts,actor_type,actor_id,team,priority"
 
 
@@ -42,32 +48,47 @@ def staged(warehouse: Path) -> pd.DataFrame:
 
 def cases(warehouse: Path) -> pd.DataFrame:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute("select * from intermediate.int_cases order by case_id").df()
+        return con.execute(f"select * exclude (built_at) from {CASES} order by case_id").df()
 
 
 def plant_markers(warehouse: Path, day: str, before: str) -> None:
-    """Mark an event of partition ``day`` and the summary of a case delivered before ``before``."""
+    """Mark an event of partition ``day``, and the summary and the case row of a case delivered
+    before ``before`` (of a use case the registry change leaves alone)."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
             f"update {STAGING} set source_file = '{MARKER}' "
             f"where event_id = (select min(event_id) from {STAGING} where partition_date = date '{day}')"
         )
-        con.execute(
-            f"update {SUMMARY} set events_built_at = timestamp '{SUMMARY_MARKER}' where case_id = ("
+        case_id = con.execute(
             f"select min(case_id) from (select case_id from {STAGING} group by case_id "
-            f"having max(partition_date) < date '{before}'))"
-        )
+            f"having max(partition_date) < date '{before}' and max(use_case_id) <> '{CHANGED_USE_CASE}')"
+        ).fetchone()[0]
+        marked = f"timestamp '{BUILT_MARKER}' where case_id = ?"
+        con.execute(f"update {SUMMARY} set events_built_at = {marked}", [case_id])
+        con.execute(f"update {CASES} set built_at = {marked}", [case_id])
 
 
-def markers_survive(warehouse: Path) -> tuple[bool, bool]:
+def markers_survive(warehouse: Path) -> tuple[bool, bool, bool]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         staged_marker = con.execute(
             f"select count(*) from {STAGING} where source_file = ?", [MARKER]
         ).fetchone()
         summary_marker = con.execute(
-            f"select count(*) from {SUMMARY} where events_built_at = timestamp '{SUMMARY_MARKER}'"
+            f"select count(*) from {SUMMARY} where events_built_at = timestamp '{BUILT_MARKER}'"
         ).fetchone()
-        return staged_marker[0] == 1, summary_marker[0] == 1
+        case_marker = con.execute(
+            f"select count(*) from {CASES} where built_at = timestamp '{BUILT_MARKER}'"
+        ).fetchone()
+        return staged_marker[0] == 1, summary_marker[0] == 1, case_marker[0] == 1
+
+
+def change_registry(landing: Path) -> None:
+    """Give the changed use case's P2 cases an SLA policy of their own (12 hours, not 24)."""
+    registry = landing / "registry" / "registry.yml"
+    text = registry.read_text()
+    assert SLA_POLICY in text, "the registry names UC01's P2 policy"
+    policy = SLA_POLICY.replace("UC01", CHANGED_USE_CASE).replace("48", "12")
+    registry.write_text(text.replace(SLA_POLICY, SLA_POLICY + policy))
 
 
 def old_case(warehouse: Path, day: str) -> tuple[str, str]:
@@ -84,6 +105,8 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     generate(landing, **SMALL_LANDING)
     days = sorted(p.name.removeprefix("dt=") for p in (landing / "workflow_events").iterdir())
     first, late, new = days[0], days[len(days) // 2], days[-1]
+    partial = copy_landing(landing, tmp_path / "partial")
+    change_registry(landing)
 
     full = new_home(tmp_path / "full")
     code, log = full.run(landing, "full")
@@ -92,7 +115,6 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     expected_staged = staged(full.warehouse)
     expected_cases = cases(full.warehouse)
 
-    partial = copy_landing(landing, tmp_path / "partial")
     held_back = tmp_path / "held_back"
     for day in (late, new):
         (held_back / day).mkdir(parents=True)
@@ -104,16 +126,17 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     code, log = home.run(partial, "without_two_days")
     assert code == 0, log
     plant_markers(home.warehouse, first, before=days[len(days) // 4])
-    assert markers_survive(home.warehouse) == (True, True), "both markers are planted"
+    assert markers_survive(home.warehouse) == (True, True, True), "the markers are planted"
 
     def deliver(day: str) -> None:
         for source_dir in (held_back / day).iterdir():
             shutil.move(source_dir, partial / source_dir.name / f"dt={day}")
 
     def check_markers(step: str) -> None:
-        staged_marker, summary_marker = markers_survive(home.warehouse)
+        staged_marker, summary_marker, case_marker = markers_survive(home.warehouse)
         assert staged_marker, f"{step}: an untouched partition was rebuilt"
-        assert summary_marker, f"{step}: an untouched case was recomputed"
+        assert summary_marker, f"{step}: an untouched case summary was recomputed"
+        assert case_marker, f"{step}: an untouched case was rebuilt"
 
     # Day D first arrives with events it will not have in the end: a reopening of an old case
     # (which leaves it open) and a case of its own.
@@ -134,6 +157,7 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     assert code == 0, log
     check_markers("new day again")
     deliver(late)
+    change_registry(partial)
     code, log = home.run(partial, "late_day", partition=late)
     assert code == 0, log
     check_markers("late day")
@@ -149,6 +173,6 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     # A full refresh (after a change of a model's definition) rebuilds every partition and case.
     code, log = home.run(partial, "full_refresh", options=["--full-refresh"])
     assert code == 0, log
-    assert markers_survive(home.warehouse) == (False, False), "--full-refresh left old rows in place"
+    assert markers_survive(home.warehouse) == (False, False, False), "--full-refresh left old rows in place"
     pd.testing.assert_frame_equal(staged(home.warehouse), expected_staged, obj=STAGING)
     pd.testing.assert_frame_equal(cases(home.warehouse), expected_cases, obj="int_cases")

@@ -138,7 +138,8 @@ summaries as (
         case_milestones.last_reopened_at,
         case_milestones.event_count,
         case_milestones.human_event_count,
-        case_milestones.events_built_at
+        case_milestones.events_built_at,
+        {{ run_started_timestamp() }} as built_at
     from opening_events
     inner join case_milestones on opening_events.case_id = case_milestones.case_id
     left join first_teams on opening_events.case_id = first_teams.case_id
@@ -160,7 +161,8 @@ select * from summaries
         cast(null as {{ dbt.type_timestamp() }}) as last_reopened_at,
         0 as event_count,
         0 as human_event_count,
-        cast(null as {{ dbt.type_timestamp() }}) as events_built_at
+        cast(null as {{ dbt.type_timestamp() }}) as events_built_at,
+        {{ run_started_timestamp() }} as built_at
     from changed_cases as changed
     where changed.case_id not in (select summaries.case_id from summaries)
 {% endif %}
