@@ -19,7 +19,7 @@ from value_pipeline.config import PROJECT_ROOT, Settings
 console = Console(width=None if sys.stdout.isatty() else 160)
 INSTANCE_YAML = "telemetry:\n  enabled: false\n"
 # The job's dbt steps (value_pipeline/defs/dbt.py), each taking the full-refresh switch.
-DBT_STEPS = ("dbt_models", "dbt_value_chain_marts", "dbt_lifecycle_marts")
+DBT_STEPS = ("dbt_models", "dbt_statistics_marts")
 
 
 def _configure(landing: Path | None) -> Settings:

@@ -9,7 +9,8 @@ import pytest
 
 from value_pipeline.contracts import load_contracts
 from value_pipeline.defs import quality
-from value_pipeline.defs.dbt import dbt_cli_resource, dbt_models, dbt_value_chain_marts
+from value_pipeline.defs.dbt import dbt_cli_resource, dbt_models, dbt_statistics_marts
+from value_pipeline.defs.lifecycle import commitment_forecasts
 from value_pipeline.defs.resources import WarehouseResource
 from value_pipeline.defs.value_chains import value_chain_estimates
 from value_pipeline.quality.expectations import checked_suites, load_suite
@@ -70,19 +71,21 @@ def test_a_corrupted_mart_fails_its_check_with_the_expectation_and_sample_rows(s
     assert "| 1.7 |" in check.metadata["sample_rows"].value
 
 
-def test_a_failing_int_cases_check_blocks_the_statistics_and_the_value_chain_marts(
+def test_a_failing_int_cases_check_blocks_the_statistics_and_the_marts_after_them(
     settings, demo_run, tmp_path
 ):
     path = _copy(settings, tmp_path)
+    # A case as a faulty model would build it (the suite validates the cases built since it passed).
     with duckdb.connect(str(path)) as con:
         con.execute(
-            "update intermediate.int_cases set resolved_at = opened_at - interval 2 hour, cycle_hours = -2 "
+            "update intermediate.int_cases set resolved_at = opened_at - interval 2 hour, cycle_hours = -2, "
+            "built_at = timestamp '2100-01-01' "
             "where case_id = (select min(case_id) from intermediate.int_cases where resolved_at is not null)"
         )
     [gate] = [c for c in quality.defs.asset_checks if c.node_def.name == "gx_dbt_models"]
     result = dg.materialize(
-        [dbt_models, value_chain_estimates, dbt_value_chain_marts, gate],
-        selection=dg.AssetSelection.assets(value_chain_estimates.key, *dbt_value_chain_marts.keys)
+        [dbt_models, value_chain_estimates, commitment_forecasts, dbt_statistics_marts, gate],
+        selection=dg.AssetSelection.assets(value_chain_estimates.key, *dbt_statistics_marts.keys)
         | dg.AssetSelection.checks(*gate.check_keys),
         resources={"warehouse": WarehouseResource(path=str(path)), "dbt": dbt_cli_resource()},
         raise_on_error=False,
@@ -92,7 +95,7 @@ def test_a_failing_int_cases_check_blocks_the_statistics_and_the_value_chain_mar
     failed = {e.asset_key for e in result.get_asset_check_evaluations() if not e.passed}
     assert failed == {dg.AssetKey(["intermediate", "int_cases"])}
     assert result.is_node_failed("gx_dbt_models")
-    # Neither the statistics asset nor the value-chain marts step ran on the bad cases.
+    # Neither the statistics asset nor the step of the marts after it ran on the bad cases.
     assert result.is_node_untouched("stats__value_chain_estimates")
-    assert result.is_node_untouched("dbt_value_chain_marts")
+    assert result.is_node_untouched("dbt_statistics_marts")
     assert result.get_asset_materialization_events() == []

@@ -98,15 +98,13 @@ class ValuePipelineTranslator(DagsterDbtTranslator):
 translator = ValuePipelineTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-# Marts that read what a statistics asset writes between the dbt layers: the value-chain marts
-# (defs/value_chains.py) and the lifecycle marts (defs/lifecycle.py), each built by its own step.
-VALUE_CHAIN_MARTS = "path:models/marts/value_chains"
-LIFECYCLE_MARTS = "path:models/marts/lifecycle"
-AFTER_STATISTICS = f"{VALUE_CHAIN_MARTS} {LIFECYCLE_MARTS}"
+# Marts that read what the statistics assets write between the dbt layers: the value-chain marts
+# (defs/value_chains.py) and the lifecycle marts (defs/lifecycle.py), built by one step after both.
+AFTER_STATISTICS = "path:models/marts/value_chains path:models/marts/lifecycle"
 
 
 class DbtBuildConfig(dg.Config):
-    """Run configuration of a dbt step (``value-pipeline run --full-refresh`` sets it on all three)."""
+    """Run configuration of a dbt step (``value-pipeline run --full-refresh`` sets it on both)."""
 
     full_refresh: bool = Field(
         default=False,
@@ -147,36 +145,17 @@ def dbt_models(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=translator,
-    select=VALUE_CHAIN_MARTS,
-    name="dbt_value_chain_marts",
+    select=AFTER_STATISTICS,
+    name="dbt_statistics_marts",
 )
-def dbt_value_chain_marts(
+def dbt_statistics_marts(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
     config: DbtBuildConfig,
 ):
-    """Build the value-chain marts once the statistics asset has written its estimates."""
+    """Build the value-chain and lifecycle marts once the estimates and forecasts are written."""
     yield from _build(context, dbt, warehouse, config)
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    select=LIFECYCLE_MARTS,
-    name="dbt_lifecycle_marts",
-)
-def dbt_lifecycle_marts(
-    context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
-    warehouse: WarehouseResource,
-    config: DbtBuildConfig,
-):
-    """Build the value-lifecycle marts once the commitment forecasts are written."""
-    yield from _build(context, dbt, warehouse, config)
-
-
-defs = dg.Definitions(
-    assets=[dbt_models, dbt_value_chain_marts, dbt_lifecycle_marts], resources={"dbt": dbt_cli_resource()}
-)
+defs = dg.Definitions(assets=[dbt_models, dbt_statistics_marts], resources={"dbt": dbt_cli_resource()})

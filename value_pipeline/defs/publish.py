@@ -4,19 +4,14 @@ import dagster as dg
 
 from value_pipeline.config import Settings
 from value_pipeline.defs.checks import GUARDED_FACTS
-from value_pipeline.defs.dbt import dbt_lifecycle_marts, dbt_models, dbt_value_chain_marts
+from value_pipeline.defs.dbt import dbt_models, dbt_statistics_marts
 from value_pipeline.defs.resources import WarehouseResource
 from value_pipeline.serving import keep_from_env, publish
 from value_pipeline.serving.postgres import PostgresTarget
 
 # Every dbt model in the marts layer, so a new mart is published without touching this module.
 MART_KEYS = sorted(
-    {
-        key
-        for assets in (dbt_models, dbt_value_chain_marts, dbt_lifecycle_marts)
-        for key in assets.keys
-        if key.path[0] == "marts"
-    },
+    {key for assets in (dbt_models, dbt_statistics_marts) for key in assets.keys if key.path[0] == "marts"},
     key=lambda key: key.path,
 )
 # Dagster holds an asset back only for the blocking checks of its direct parents; the guarded facts

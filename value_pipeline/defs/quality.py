@@ -6,8 +6,10 @@
   one step, so a check cannot stop the other models of its own step; instead the suites of one dbt
   step run together in one check step, and any failure fails that step. Every later step that reads
   one of its models is then skipped: for the ``dbt_models`` step that is the statistics asset (through
-  int_value_chain_observations), the value-chain marts after it and the publish asset; for the
-  value-chain step, the publish asset. docs/quality_checks.md lists what each check blocks.
+  int_value_chain_observations), the value-chain and lifecycle marts after it and the publish asset;
+  for the ``dbt_statistics_marts`` step, the publish asset. docs/quality_checks.md lists what each
+  check blocks. A suite naming a built-at column validates the rows built since it last passed
+  (``validate_model``).
 """
 
 from collections.abc import Iterator, Mapping
@@ -19,7 +21,7 @@ import duckdb
 
 from value_pipeline.config import PROJECT_ROOT
 from value_pipeline.contracts import Contract, load_contracts
-from value_pipeline.defs.dbt import dbt_models, dbt_value_chain_marts
+from value_pipeline.defs.dbt import dbt_models, dbt_statistics_marts
 from value_pipeline.defs.resources import WarehouseResource
 from value_pipeline.landing.loader import REFERENCE_TABLES
 from value_pipeline.quality.expectations import (
@@ -29,6 +31,7 @@ from value_pipeline.quality.expectations import (
     load_suite,
     suite_parameters,
     suite_path,
+    validate_model,
     validate_table,
 )
 
@@ -137,15 +140,21 @@ def _model_checks(step: dg.AssetsDefinition, suites: list[dict]) -> dg.AssetChec
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> Iterator[dg.AssetCheckResult]:
         selected = sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string())
-        with warehouse.read_copy([by_key[key.asset_key]["meta"]["table"] for key in selected]) as con:
+        # The validation marks stay in the local DuckDB file on every target (run bookkeeping).
+        with (
+            warehouse.connect() as audit,
+            warehouse.read_copy([by_key[key.asset_key]["meta"]["table"] for key in selected]) as con,
+        ):
+            parameters = _parameters(con)
             for check_key in selected:
                 suite = by_key[check_key.asset_key]
-                result = run_suite(con, suite, suite["meta"]["table"])
+                result, since = validate_model(con, audit, suite, parameters)
+                scope = f"rows built after {since}" if since else "every row"
                 context.log.info(
-                    f"{suite['name']}: {result.evaluated} expectations on {result.rows} rows, "
+                    f"{suite['name']}: {result.evaluated} expectations on {result.rows} rows ({scope}), "
                     f"{len(result.failures)} failed ({result.seconds:.2f}s)"
                 )
-                yield check_result(result, check_key.asset_key)
+                yield check_result(result, check_key.asset_key, validated=scope)
 
     return _checks
 
@@ -153,7 +162,7 @@ def _model_checks(step: dg.AssetsDefinition, suites: list[dict]) -> dg.AssetChec
 def model_checks() -> list[dg.AssetChecksDefinition]:
     """The check steps of the hand-written suites, one per dbt step; a suite of no dbt model fails."""
     suites = checked_suites()
-    steps = (dbt_models, dbt_value_chain_marts)
+    steps = (dbt_models, dbt_statistics_marts)
     if orphans := [
         s["name"] for s in suites if not any(dg.AssetKey(s["meta"]["asset_key"]) in st.keys for st in steps)
     ]:

@@ -16,6 +16,7 @@ serves every validation of the process.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -359,6 +360,84 @@ def validate_table(
         splits = [f"hash({hashed}) % {chunks} = {i}" for i in range(chunks)]
     parts = [validate(read_frame(con.sql(f"{select} and {split}")), suite, parameters) for split in splits]
     return merge_results(parts)
+
+
+# --- Rows built since the last passing validation ---------------------------------------------
+# A suite whose meta names a ``built_at_column`` (the time the dbt run that wrote a row started) is
+# validated on the rows written since its last passing validation with the same suite and the same
+# registry ids, plus every other row of their keys (so uniqueness is still checked against the whole
+# table). The mark is stored only when a validation passes: rows that failed are validated again
+# next run. Time parameters stay out of the fingerprint: a later run only widens the bounds.
+
+VALIDATIONS_DDL = """
+create table if not exists audit.gx_validations (
+    suite varchar, fingerprint varchar, validated_through timestamp, validated_at timestamp
+)"""
+TIME_PARAMETERS = {"max_timestamp", "max_date"}
+
+
+def suite_fingerprint(suite: Mapping, parameters: Mapping[str, Any]) -> str:
+    """A digest of the suite and the parameters a later run could narrow (the registry ids)."""
+    kept = {k: sorted(map(str, v)) for k, v in parameters.items() if k not in TIME_PARAMETERS}
+    text = json.dumps({"suite": suite, "parameters": kept}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def validated_through(con: duckdb.DuckDBPyConnection, suite: str, fingerprint: str) -> datetime | None:
+    """The latest ``built_at`` a passing validation of this suite and fingerprint covered."""
+    con.execute("create schema if not exists audit")
+    con.execute(VALIDATIONS_DDL)
+    return con.execute(
+        "select max(validated_through) from audit.gx_validations where suite = ? and fingerprint = ?",
+        [suite, fingerprint],
+    ).fetchone()[0]
+
+
+def record_validation(
+    con: duckdb.DuckDBPyConnection, suite: str, fingerprint: str, through: datetime
+) -> None:
+    con.execute("create schema if not exists audit")
+    con.execute(VALIDATIONS_DDL)
+    con.execute(
+        "insert into audit.gx_validations values (?, ?, ?, cast(current_timestamp as timestamp))",
+        [suite, fingerprint, through],
+    )
+
+
+def rows_built_since(suite: Mapping, table: str, through: datetime) -> str:
+    """The rows of ``table`` built after ``through`` and every row sharing a key with one of them."""
+    column = _quoted(suite["meta"]["built_at_column"])
+    newer = f"{column} > timestamp '{through.isoformat(sep=' ')}'"
+    key = chunk_columns(suite)
+    if key is None:
+        raise ValueError(f"{suite['name']}: an aggregate expectation needs every row, not the new ones")
+    if not key:
+        return newer
+    columns = ", ".join(_quoted(c) for c in key)
+    return f"{newer} or ({columns}) in (select {columns} from {table} where {newer})"
+
+
+def validate_model(
+    con: duckdb.DuckDBPyConnection,
+    audit: duckdb.DuckDBPyConnection,
+    suite: Mapping,
+    parameters: Mapping[str, Any],
+) -> tuple[SuiteResult, datetime | None]:
+    """Validate a model's suite on the rows built since its last passing validation (the time it
+    covered is returned, None for every row) when it names a ``built_at_column``, else on every row.
+    ``con`` holds the table, ``audit`` the validation marks."""
+    table = suite["meta"]["table"]
+    column = suite["meta"].get("built_at_column")
+    if column is None:
+        return validate_table(con, suite, table, "true", parameters), None
+    fingerprint = suite_fingerprint(suite, parameters)
+    since = validated_through(audit, suite["name"], fingerprint)
+    through = con.execute(f"select max({_quoted(column)}) from {table}").fetchone()[0]
+    where = rows_built_since(suite, table, since) if since else "true"
+    result = validate_table(con, suite, table, where, parameters)
+    if result.success and through is not None:
+        record_validation(audit, suite["name"], fingerprint, through)
+    return result, since
 
 
 # A key column with at most this many values splits by ranges of its values (see _value_ranges).
