@@ -376,6 +376,11 @@ create table if not exists audit.gx_validations (
 TIME_PARAMETERS = {"max_timestamp", "max_date"}
 
 
+def _create_validations_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists audit")
+    con.execute(VALIDATIONS_DDL)
+
+
 def suite_fingerprint(suite: Mapping, parameters: Mapping[str, Any]) -> str:
     """A digest of the suite and the parameters a later run could narrow (the registry ids)."""
     kept = {k: sorted(map(str, v)) for k, v in parameters.items() if k not in TIME_PARAMETERS}
@@ -385,8 +390,7 @@ def suite_fingerprint(suite: Mapping, parameters: Mapping[str, Any]) -> str:
 
 def validated_through(con: duckdb.DuckDBPyConnection, suite: str, fingerprint: str) -> datetime | None:
     """The latest ``built_at`` a passing validation of this suite and fingerprint covered."""
-    con.execute("create schema if not exists audit")
-    con.execute(VALIDATIONS_DDL)
+    _create_validations_table(con)
     return con.execute(
         "select max(validated_through) from audit.gx_validations where suite = ? and fingerprint = ?",
         [suite, fingerprint],
@@ -396,8 +400,7 @@ def validated_through(con: duckdb.DuckDBPyConnection, suite: str, fingerprint: s
 def record_validation(
     con: duckdb.DuckDBPyConnection, suite: str, fingerprint: str, through: datetime
 ) -> None:
-    con.execute("create schema if not exists audit")
-    con.execute(VALIDATIONS_DDL)
+    _create_validations_table(con)
     con.execute(
         "insert into audit.gx_validations values (?, ?, ?, cast(current_timestamp as timestamp))",
         [suite, fingerprint, through],
