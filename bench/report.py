@@ -95,8 +95,10 @@ def render(results: dict, chart_name: str, analysis: str) -> str:
         "",
         f"- CPU: {machine['cpu']}, {machine['cores']} cores; memory {machine['memory_gb']} GB; "
         f"{machine['os']}; Python {machine['python']}",
-        f"- Measured {results.get('started', '?')} to {results.get('finished', '?')} (UTC); 1-minute load "
-        f"average at the start of each size and at the end: {results.get('load_average_1m_during', '?')}. "
+        f"- Last measurement {results.get('started', '?')} to {results.get('finished', '?')} (UTC); sizes "
+        "and variants it did not measure keep the figures of an earlier one (when: `bench/analysis.md`). "
+        f"1-minute load average at the start of each size and at the end: "
+        f"{results.get('load_average_1m_during', '?')}. "
         "The machine was shared with other jobs: a load above the core count means the figures are "
         "inflated and noisy.",
         "",
