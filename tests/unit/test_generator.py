@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from value_pipeline.generator import DEFAULT_REGISTRY, generate
+from value_pipeline.generator import DEFAULT_REGISTRY, generate, people, workflow
+from value_pipeline.generator.registry_view import read_registry
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "value_pipeline" / "contracts" / "v1"
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
@@ -411,3 +412,25 @@ def test_arguments_are_checked(tmp_path, demo):
     small = generate(tmp_path / "explicit", events=3000, seed=3)
     assert 2500 <= small["workflow_events"]["valid_distinct_events"] <= 3500
     assert small["generator"]["size"] is None and small["generator"]["events_requested"] == 3000
+
+
+def test_event_rows_do_not_depend_on_how_they_are_sliced():
+    """The writer builds each day's rows alone (the largest sizes never hold every row as text): any
+    slice must equal the same rows of the whole table."""
+    start, n_days = date(2025, 1, 1), 150
+    registry = read_registry(DEFAULT_REGISTRY)
+    rng = np.random.default_rng(3)
+    portfolio = workflow.Portfolio.from_registry(registry, start)
+    roster = people.build_roster(rng, dict.fromkeys(portfolio.teams, 8), n_days)
+    cases, offsets, delivered = workflow.generate_cases(
+        rng, portfolio, workflow.did_shifts(registry, portfolio, start), roster, start, n_days, 3000
+    )
+    names = roster.user_ids + [f"bot-{u}" for u in portfolio.use_case_ids]
+    names += [f"assist-{u}" for u in portfolio.use_case_ids]
+    events = workflow.build_events(cases, offsets, delivered, portfolio, names, start)
+    whole = events.table(0, events.num_rows)
+    bounds = events.day_bounds(n_days)
+    for first, last in ((bounds[40], bounds[41]), (bounds[10] + 7, bounds[90] - 3), (5, 5)):
+        assert events.table(first, last).equals(whole.slice(first, last - first))
+    day_40 = whole.slice(bounds[40], bounds[41] - bounds[40]).column("event_ts").to_pylist()
+    assert day_40 and all(ts.startswith(f"{start + timedelta(days=40)}T") for ts in day_40)

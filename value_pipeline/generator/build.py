@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from value_pipeline.generator import finance, observations, people, workflow, writers
 from value_pipeline.generator import profiles as p
@@ -300,13 +299,13 @@ def _write_workflow_events(
 ) -> dict:
     """One file per day; a few days in other formats or with defects. Returns the delivery truth."""
     special = _special_days(start, n_days)
-    bounds = np.searchsorted(data.day, np.arange(n_days + 1))
-    rows_by_class = {"valid_first_delivery": data.table.num_rows}
+    bounds = data.day_bounds(n_days)
+    rows_by_class = {"valid_first_delivery": data.num_rows}
     special_files: dict[str, list[str]] = {}
     redelivery: pa.Table | None = None
     redelivered_ids: list[str] = []
     for day in range(n_days):
-        table = data.table.slice(bounds[day], bounds[day + 1] - bounds[day])
+        table = data.table(bounds[day], bounds[day + 1])
         kind = special.get(day, "csv")
         fmt = kind if kind in FILE_NAMES else "csv"
         on = start + timedelta(days=day)
@@ -340,7 +339,7 @@ def _write_workflow_events(
         "rows_written": sum(rows_by_class.values()),
         "rows_by_class": rows_by_class,
         "rows_failing_contract": contract_failures,
-        "valid_distinct_events": data.table.num_rows,
+        "valid_distinct_events": data.num_rows,
         "special_files": special_files,
         "redelivered_event_ids": redelivered_ids,
         "extra_column": "source_system",
@@ -390,7 +389,7 @@ def _case_truth(registry, portfolio, cases: workflow.Cases, data: workflow.Event
         "reopened_cases": int(cases.reopened.sum()),
         "touchless_cases": int(cases.touchless.sum()),
         "events_by_type": events_by_type,
-        "human_events": int(pc.sum(pc.equal(data.table.column("actor_type"), "human")).as_py()),
+        "human_events": int((data.actor_code == workflow.ACTOR_TYPES.index("human")).sum()),
         "first_event_day": int(data.day.min()),
         "last_event_day": int(data.day.max()),
         "days_with_files": n_days,
@@ -562,8 +561,8 @@ def _usage_truth(roster: people.Roster, usage: people.Usage, rollout: date, star
 def _roster_truth(
     roster: people.Roster, usage, data: workflow.Events, deliveries: dict, start: date, n_days: int
 ) -> dict:
-    humans = pc.equal(data.table.column("actor_type"), "human")
-    human_actors = set(pc.unique(data.table.column("actor_id").filter(humans)).to_pylist())
+    humans = data.actor_code == workflow.ACTOR_TYPES.index("human")
+    human_actors = {data.actor_names[i] for i in np.unique(data.actor[humans])}
     return {
         "deliveries": [
             {"delivery_date": on, "rows": int((roster.start_day <= day).sum())}

@@ -32,6 +32,7 @@ SLOT_TYPES = (
 )  # fmt: skip
 SLOT_ASSIST, SLOT_RESOLVED, SLOT_REOPENED, SLOT_RERESOLVED = 5, 8, 9, 10
 NO_DAY = 10**9
+CLOCK = pa.array([f"{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)])
 
 
 @dataclass
@@ -123,9 +124,59 @@ class Cases:
 
 @dataclass
 class Events:
-    table: pa.Table  # contract columns as strings, sorted by event_ts, case, slot
-    day: np.ndarray  # UTC day index of each row
-    slot: np.ndarray  # index into SLOT_TYPES per row
+    """The delivered events as integer codes, sorted by event_ts, case, slot (one entry per row).
+
+    The contract's string rows are built a slice at a time (``table``), so that the largest sizes
+    never hold every event as text at once.
+    """
+
+    case: np.ndarray  # index into the cases
+    slot: np.ndarray  # index into SLOT_TYPES
+    day: np.ndarray  # UTC day index
+    second: np.ndarray  # second of the UTC day
+    actor_code: np.ndarray  # index into ACTOR_TYPES
+    actor: np.ndarray  # index into the actor names
+    cases: Cases
+    portfolio: Portfolio
+    actor_names: list[str]
+    start: date
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.case.size)
+
+    def day_bounds(self, n_days: int) -> np.ndarray:
+        """Row offsets where each day starts (``n_days + 1`` entries)."""
+        return np.searchsorted(self.day, np.arange(n_days + 1))
+
+    def table(self, first: int, last: int) -> pa.Table:
+        """Contract rows ``first`` to ``last`` (exclusive) as a pyarrow table of strings."""
+        rows = slice(first, last)
+        case, slot = self.case[rows], self.slot[rows]
+        day = self.day[rows]  # sorted
+        days = range(int(day[0]), int(day[-1]) + 1) if day.size else range(0)
+        day_prefix = pa.array([f"{np.datetime64(self.start) + d}T" for d in days], pa.string())
+        case_digits = pc.utf8_lpad(pc.cast(pa.array(case + 1), pa.string()), 8, "0")
+        slot_digits = pa.array([f"{i:02d}" for i in range(len(SLOT_TYPES))]).take(pa.array(slot))
+
+        def lookup(values, index) -> pa.Array:
+            return pa.array(list(values)).take(pa.array(index))
+
+        return pa.table(
+            {
+                "event_id": pc.binary_join_element_wise("EV-", case_digits, "-", slot_digits, ""),
+                "case_id": pc.binary_join_element_wise("CASE-", case_digits, ""),
+                "use_case_id": lookup(self.portfolio.use_case_ids, self.cases.use_case[case]),
+                "event_type": lookup(SLOT_TYPES, slot),
+                "event_ts": pc.binary_join_element_wise(
+                    day_prefix.take(pa.array(day - days.start)), CLOCK.take(pa.array(self.second[rows])), ""
+                ),
+                "actor_type": lookup(ACTOR_TYPES, self.actor_code[rows]),
+                "actor_id": lookup(self.actor_names, self.actor[rows]),
+                "team": lookup(self.portfolio.teams, self.cases.team[case]),
+                "priority": lookup(p.PRIORITIES, self.cases.priority[case]),
+            }
+        )
 
 
 def daily_case_counts(rng, portfolio: Portfolio, start: date, n_days: int, n_cases: float) -> np.ndarray:
@@ -245,47 +296,34 @@ def build_events(
     actor_names: list[str],
     start: date,
 ) -> Events:
-    """Flatten the delivered slots into contract rows, sorted by time, as a pyarrow table of strings."""
+    """Flatten the delivered slots into events sorted by time (codes; ``Events.table`` makes rows)."""
     flat = np.flatnonzero(delivered.ravel())
     case, slot = np.divmod(flat, len(SLOT_TYPES))
     ts = cases.opened_s[case] + offsets.ravel()[flat]
+    del flat
     if case.size and case.max() >= 1 << 25:
         raise ValueError("too many cases for the event sort key")
     order = np.argsort((ts << 29) | (case << 4) | slot, kind="stable")
-    case, slot, ts = case[order], slot[order], ts[order]
+    case, slot, ts = case[order].astype(np.int32), slot[order].astype(np.int8), ts[order]
+    del order
     use_case = cases.use_case[case]
-
     n_humans = len(actor_names) - 2 * len(portfolio.use_case_ids)
-    bot = n_humans + use_case
-    assistant = n_humans + len(portfolio.use_case_ids) + use_case
-    actor_code = np.where(cases.touchless[case], 1, np.where(slot == SLOT_ASSIST, 2, 0))
-    actor = np.select([actor_code == 1, actor_code == 2], [bot, assistant], cases.agent[case])
-
+    actor_code = np.where(cases.touchless[case], 1, np.where(slot == SLOT_ASSIST, 2, 0)).astype(np.int8)
+    actor = np.select(
+        [actor_code == 1, actor_code == 2],
+        [n_humans + use_case, n_humans + len(portfolio.use_case_ids) + use_case],
+        cases.agent[case],
+    ).astype(np.int32)
     day, second = np.divmod(ts, 86400)
-    day_prefix = pa.array(
-        [f"{np.datetime64(start) + int(d)}T" for d in range(int(day.max()) + 1 if day.size else 0)]
+    return Events(
+        case=case,
+        slot=slot,
+        day=day.astype(np.int32),
+        second=second.astype(np.int32),
+        actor_code=actor_code,
+        actor=actor,
+        cases=cases,
+        portfolio=portfolio,
+        actor_names=actor_names,
+        start=start,
     )
-    clock = pa.array([f"{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)])
-    case_digits = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, cases.use_case.size + 1)), pa.string()), 8, "0")
-    case_digits = case_digits.take(pa.array(case))
-    slot_digits = pa.array([f"{i:02d}" for i in range(len(SLOT_TYPES))]).take(pa.array(slot))
-
-    def lookup(values, index) -> pa.Array:
-        return pa.array(list(values)).take(pa.array(index))
-
-    table = pa.table(
-        {
-            "event_id": pc.binary_join_element_wise("EV-", case_digits, "-", slot_digits, ""),
-            "case_id": pc.binary_join_element_wise("CASE-", case_digits, ""),
-            "use_case_id": lookup(portfolio.use_case_ids, use_case),
-            "event_type": lookup(SLOT_TYPES, slot),
-            "event_ts": pc.binary_join_element_wise(
-                day_prefix.take(pa.array(day)), clock.take(pa.array(second)), ""
-            ),
-            "actor_type": lookup(ACTOR_TYPES, actor_code),
-            "actor_id": lookup(actor_names, actor),
-            "team": lookup(portfolio.teams, cases.team[case]),
-            "priority": lookup(p.PRIORITIES, cases.priority[case]),
-        }
-    )
-    return Events(table=table, day=day, slot=slot)
