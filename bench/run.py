@@ -38,6 +38,7 @@ from bench.measure import (
     topological_order,
 )
 from value_pipeline.config import DEMO_REGISTRY, Settings
+from value_pipeline.instance import write_instance_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = ROOT / "dbt_project"
@@ -65,8 +66,7 @@ def base_env(home: Path | None = None, **extra: str) -> dict[str, str]:
 
 def new_home(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
-    (path / "dagster_home").mkdir(parents=True)
-    (path / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    write_instance_yaml(path / "dagster_home")
     return path
 
 

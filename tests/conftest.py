@@ -10,6 +10,7 @@ import pytest
 
 from tests.postgres_server import pg_bin, throwaway_postgres
 from value_pipeline.config import DEMO_REGISTRY
+from value_pipeline.instance import write_instance_yaml
 from value_pipeline.landing import ensure_raw_tables, write_registry
 from value_pipeline.registry import load_registry
 
@@ -19,8 +20,7 @@ os.environ["VALUE_PIPELINE_HOME"] = str(_HOME)
 os.environ["DAGSTER_HOME"] = str(_HOME / "dagster_home")
 os.environ.pop("VALUE_PIPELINE_LANDING", None)
 os.environ.pop("VALUE_PIPELINE_WAREHOUSE", None)
-(_HOME / "dagster_home").mkdir()
-(_HOME / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+write_instance_yaml(_HOME / "dagster_home")
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,6 @@ from value_pipeline.config import PROJECT_ROOT, Settings
 
 # Wide tables when the output is a file or a CI log; a terminal keeps its own width.
 console = Console(width=None if sys.stdout.isatty() else 160)
-INSTANCE_YAML = "telemetry:\n  enabled: false\n"
 # The job's dbt steps (value_pipeline/defs/dbt.py), each taking the full-refresh switch.
 DBT_STEPS = ("dbt_models", "dbt_statistics_marts")
 
@@ -27,11 +26,9 @@ def _configure(landing: Path | None) -> Settings:
     if landing is not None:
         os.environ["VALUE_PIPELINE_LANDING"] = str(landing.resolve())
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))
-    dagster_home = Path(os.environ["DAGSTER_HOME"])
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    instance_yaml = dagster_home / "dagster.yaml"
-    if not instance_yaml.exists():
-        instance_yaml.write_text(INSTANCE_YAML)
+    from value_pipeline.instance import write_instance_yaml
+
+    write_instance_yaml(Path(os.environ["DAGSTER_HOME"]))
     settings = Settings.from_env()
     settings.export()
     return settings

@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 
 from value_pipeline.generator import generate
+from value_pipeline.instance import write_instance_yaml
 
 # The shortest range the demo registry allows: every value-chain window must hold cases.
 SMALL_LANDING = {"events": 8000, "seed": 7, "start": date(2025, 1, 1), "end": date(2026, 2, 28)}
@@ -81,8 +82,7 @@ class Home:
 
 
 def new_home(path: Path) -> Home:
-    (path / "dagster_home").mkdir(parents=True)
-    (path / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    write_instance_yaml(path / "dagster_home")
     return Home(path)
 
 

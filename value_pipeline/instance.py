@@ -1,0 +1,98 @@
+"""The embedded Dagster instance (``DAGSTER_HOME``): its ``dagster.yaml`` and an event log storage that
+keeps its SQLite files open.
+
+Dagster's ``SqliteEventLogStorage`` creates an engine and opens (and, in WAL mode, checkpoints and
+closes) a database file for every statement batch: two to four per event, 7-10 ms an event on this
+machine, and a run of the job writes ~1,600 events (bench/analysis.md). ``PooledSqliteEventLogStorage``
+writes the same files with the same schema through one engine and one open connection per file, so
+history written by either storage reads the same in the UI. Runs, schedules and every other part of
+the instance stay Dagster's defaults; a ``dagster.yaml`` that already exists is never rewritten (a
+user's PostgreSQL storage stays as it is).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from dagster._serdes import ConfigurableClassData
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.pool import StaticPool
+
+INSTANCE_YAML = """\
+telemetry:
+  enabled: false
+event_log_storage:
+  module: value_pipeline.instance
+  class: PooledSqliteEventLogStorage
+"""
+# Files kept open at once (the index and the newest runs'); a long-lived UI reads many runs.
+MAX_OPEN_FILES = 16
+
+
+def write_instance_yaml(dagster_home: Path) -> None:
+    """Create ``dagster_home`` and its ``dagster.yaml`` unless the file exists."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    path = dagster_home / "dagster.yaml"
+    if not path.exists():
+        path.write_text(INSTANCE_YAML)
+
+
+class PooledSqliteEventLogStorage(SqliteEventLogStorage):
+    """Dagster's run-sharded SQLite event log with one engine and one open connection per file."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        super().__init__(base_dir, inst_data=inst_data)
+
+    @classmethod
+    def config_type(cls) -> dict:
+        return {"base_dir": dg.Field(dg.StringSource, is_required=False)}
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: dict):
+        """``base_dir`` defaults to where Dagster's own default puts the event logs."""
+        base_dir = config_value.get("base_dir") or os.path.join(os.environ["DAGSTER_HOME"], "history", "runs")
+        return cls(base_dir, inst_data=inst_data)
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        with self._db_lock:
+            engine = self._engines.pop(shard, None) or self._open(shard)
+            self._engines[shard] = engine
+            while len(self._engines) > MAX_OPEN_FILES:
+                self._engines.popitem(last=False)[1].dispose()
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def _open(self, shard: str) -> Engine:
+        # One connection, used under the parent's lock by one thread at a time.
+        engine = create_engine(
+            self.conn_string_for_shard(shard),
+            poolclass=StaticPool,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+        )
+        if shard not in self._initialized_dbs:
+            self._initdb(engine)
+            self._initialized_dbs.add(shard)
+        return engine
+
+    def _close_files(self) -> None:
+        with self._db_lock:
+            while self._engines:
+                self._engines.popitem()[1].dispose()
+
+    def wipe(self) -> None:
+        """Close the files before the parent deletes the run files."""
+        self._close_files()
+        super().wipe()
+
+    def dispose(self) -> None:
+        self._close_files()
+        super().dispose()
