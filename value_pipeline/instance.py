@@ -23,7 +23,7 @@ from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import Connection, Engine, create_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 INSTANCE_YAML = """\
 telemetry:
@@ -32,6 +32,7 @@ event_log_storage:
   module: value_pipeline.instance
   class: PooledSqliteEventLogStorage
 """
+BUSY_TIMEOUT = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
 # Files kept open at once (the index and the newest runs'); a long-lived UI reads many runs.
 MAX_OPEN_FILES = 16
 
@@ -41,7 +42,10 @@ def write_instance_yaml(dagster_home: Path) -> None:
     dagster_home.mkdir(parents=True, exist_ok=True)
     path = dagster_home / "dagster.yaml"
     if not path.exists():
-        path.write_text(INSTANCE_YAML)
+        # Written whole, then renamed: a run starting beside this one never reads half a file.
+        partial = path.with_name(f".dagster.yaml.{os.getpid()}")
+        partial.write_text(INSTANCE_YAML)
+        partial.replace(path)
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
@@ -72,16 +76,16 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 yield conn
 
     def _open(self, shard: str) -> Engine:
-        # One connection, used under the parent's lock by one thread at a time.
-        engine = create_engine(
-            self.conn_string_for_shard(shard),
-            poolclass=StaticPool,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
-        )
+        url = self.conn_string_for_shard(shard)
         if shard not in self._initialized_dbs:
-            self._initdb(engine)
+            # Created as the parent does (its retries expect another process to create the same
+            # file at the same time, with connections of their own).
+            self._initdb(create_engine(url, poolclass=NullPool, connect_args=BUSY_TIMEOUT))
             self._initialized_dbs.add(shard)
-        return engine
+        # One connection, used under the parent's lock by one thread at a time.
+        return create_engine(
+            url, poolclass=StaticPool, connect_args={**BUSY_TIMEOUT, "check_same_thread": False}
+        )
 
     def _close_files(self) -> None:
         with self._db_lock:

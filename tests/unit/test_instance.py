@@ -82,7 +82,7 @@ def test_open_files_are_bounded_and_a_wipe_starts_clean(dagster_home, monkeypatc
     assert not storage._engines
 
 
-def test_one_engine_and_one_connection_per_file(tmp_path, monkeypatch):
+def test_events_reuse_one_engine_and_connection_per_file(tmp_path, monkeypatch):
     engines, connections = [], []
 
     def counting_create_engine(url, **kwargs):
@@ -95,14 +95,15 @@ def test_one_engine_and_one_connection_per_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(embedded, "create_engine", counting_create_engine)
     monkeypatch.setattr(sqlite3.dbapi2, "connect", counting_connect)
-    storage = PooledSqliteEventLogStorage(str(tmp_path))  # creates and opens the index
-    assert list(storage._engines) == ["index"]
+    storage = PooledSqliteEventLogStorage(str(tmp_path))
+    storage.store_event(materialization("run", "asset"))  # creates the run's file, opens it and the index
+    assert sorted(storage._engines) == ["index", "run"]
     engines.clear()
     connections.clear()
     for _ in range(20):
         storage.store_event(materialization("run", "asset"))  # writes the run's file and the index
-    assert len(storage.get_logs_for_run("run")) == 20
-    assert engines == connections == ["run.db"]
+    assert len(storage.get_logs_for_run("run")) == 21
+    assert engines == connections == []
     storage.dispose()
 
 
