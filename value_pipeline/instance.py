@@ -2,8 +2,9 @@
 keeps its SQLite files open.
 
 Dagster's ``SqliteEventLogStorage`` creates an engine and opens (and, in WAL mode, checkpoints and
-closes) a database file for every statement batch: two to four per event, 7-10 ms an event on this
-machine, and a run of the job writes ~1,600 events (bench/analysis.md). ``PooledSqliteEventLogStorage``
+closes) a database file for every statement batch: two to four per event, 7-16 ms an event on the
+bench machine, and a run of the job writes ~1,600 (one day) to ~6,000 events (a full load; see
+bench/analysis.md). ``PooledSqliteEventLogStorage``
 writes the same files with the same schema through one engine and one open connection per file, so
 history written by either storage reads the same in the UI. Runs, schedules and every other part of
 the instance stay Dagster's defaults; a ``dagster.yaml`` that already exists is never rewritten (a
