@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import numpy as np
 import pyarrow as pa
@@ -32,7 +33,6 @@ SLOT_TYPES = (
 )  # fmt: skip
 SLOT_ASSIST, SLOT_RESOLVED, SLOT_REOPENED, SLOT_RERESOLVED = 5, 8, 9, 10
 NO_DAY = 10**9
-CLOCK = pa.array([f"{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)])
 
 
 @dataclass
@@ -122,6 +122,12 @@ class Cases:
     agent: np.ndarray
 
 
+@cache
+def _clock() -> pa.Array:
+    """``HH:MM:SSZ`` for every second of a day (built once, when the first rows are written)."""
+    return pa.array([f"{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)])
+
+
 @dataclass
 class Events:
     """The delivered events as integer codes, sorted by event_ts, case, slot (one entry per row).
@@ -169,7 +175,9 @@ class Events:
                 "use_case_id": lookup(self.portfolio.use_case_ids, self.cases.use_case[case]),
                 "event_type": lookup(SLOT_TYPES, slot),
                 "event_ts": pc.binary_join_element_wise(
-                    day_prefix.take(pa.array(day - days.start)), CLOCK.take(pa.array(self.second[rows])), ""
+                    day_prefix.take(pa.array(day - days.start)),
+                    _clock().take(pa.array(self.second[rows])),
+                    "",
                 ),
                 "actor_type": lookup(ACTOR_TYPES, self.actor_code[rows]),
                 "actor_id": lookup(self.actor_names, self.actor[rows]),
