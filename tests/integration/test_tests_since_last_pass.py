@@ -25,18 +25,13 @@ LATER = "timestamp '2100-01-01'"
 
 
 def _dbt_test(warehouse: Path, tmp_path: Path, select: str) -> dict[str, dict]:
-    """``dbt test --select`` on ``warehouse``: each test's status and failures, by test name."""
+    """``dbt test --select`` on ``warehouse``: each test's result (status, failures, compiled code)."""
     env = {**os.environ, "VALUE_PIPELINE_WAREHOUSE": str(warehouse)}
     command = [DBT, "test", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     command += ["--select", select, "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path)]
     subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     return {r["unique_id"].split(".")[2]: r for r in results}
-
-
-def _result(results: dict[str, dict], prefix: str) -> dict:
-    [result] = [r for name, r in results.items() if name.startswith(prefix)]
-    return result
 
 
 def _passes(warehouse: Path, test_name: str) -> list:
@@ -47,11 +42,6 @@ def _passes(warehouse: Path, test_name: str) -> list:
         ).fetchall()
 
 
-def _compiled(tmp_path: Path, test_name: str) -> str:
-    [path] = (tmp_path / "target" / "compiled").rglob(f"{test_name}*.sql")
-    return path.read_text()
-
-
 @pytest.fixture
 def copy(settings, demo_run, tmp_path) -> Path:
     target = tmp_path / "warehouse.duckdb"
@@ -59,15 +49,15 @@ def copy(settings, demo_run, tmp_path) -> Path:
     return target
 
 
-def test_the_demo_run_recorded_a_pass_per_test_under_the_key_the_test_reads(copy, tmp_path):
-    [(key, passed_through)] = _passes(copy, UNIQUE_EVENT_ID)
+def test_the_demo_run_recorded_a_pass_and_the_next_run_reads_the_rows_built_after_it(copy, tmp_path):
+    [(_, passed_through)] = _passes(copy, UNIQUE_EVENT_ID)
     with duckdb.connect(str(copy), read_only=True) as con:
         built_at = con.execute("select max(built_at) from staging.stg_workflow_events__events").fetchone()[0]
     assert passed_through == built_at
 
-    results = _dbt_test(copy, tmp_path, UNIQUE_EVENT_ID)
-    assert results[UNIQUE_EVENT_ID]["status"] == "pass"
-    assert f"'{key}'" in _compiled(tmp_path, UNIQUE_EVENT_ID)
+    result = _dbt_test(copy, tmp_path, UNIQUE_EVENT_ID)[UNIQUE_EVENT_ID]
+    assert result["status"] == "pass"
+    assert f"built.built_at > cast('{passed_through}' as timestamp)" in result["compiled_code"]
     assert len(_passes(copy, UNIQUE_EVENT_ID)) == 2
 
 
@@ -92,18 +82,16 @@ def test_a_new_row_is_checked_against_every_row_of_its_key_until_the_test_passes
     assert _passes(copy, UNIQUE_EVENT_ID) == recorded
 
 
-def test_rows_left_in_place_since_the_pass_are_not_read_again(copy, tmp_path):
+def test_rows_left_in_place_since_the_pass_are_read_again_only_without_a_pass(copy, tmp_path):
     with duckdb.connect(str(copy)) as con:
         con.execute(
             "update staging.stg_workflow_events__events set event_type = 'escalated' "
             "where event_id = (select min(event_id) from staging.stg_workflow_events__events)"
         )
-    assert _result(_dbt_test(copy, tmp_path, EVENT_TYPES), EVENT_TYPES)["status"] == "pass"
+    assert _dbt_test(copy, tmp_path, EVENT_TYPES)[EVENT_TYPES]["status"] == "pass"
 
     with duckdb.connect(str(copy)) as con:
-        con.execute(
-            f"update staging.stg_workflow_events__events set built_at = {LATER} "
-            "where event_id = (select min(event_id) from staging.stg_workflow_events__events)"
-        )
-    result = _result(_dbt_test(copy, tmp_path, EVENT_TYPES), EVENT_TYPES)
+        con.execute("delete from audit.dbt_test_passes where test_key like ?", [f"%{EVENT_TYPES}%"])
+    result = _dbt_test(copy, tmp_path, EVENT_TYPES)[EVENT_TYPES]
     assert result["status"] == "fail" and result["failures"] == 1
+    assert "built_at" not in result["compiled_code"]

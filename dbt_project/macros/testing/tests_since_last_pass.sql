@@ -1,12 +1,13 @@
 {#- Data tests of incremental models that check only what a run built: a test whose `where` is
     `__rows_built_since_last_pass__` reads the rows whose built_at is after the start of the dbt run
-    in which the same test last passed; `__keys_built_since_last_pass__` reads every row sharing the
-    tested column's value with one of those rows (a unique test then still compares new rows with
-    old ones). Rows an incremental run leaves in place are unchanged since that pass, so the test
-    sees every row it has not yet passed on. A pass is recorded after the run (on-run-end) per test
-    and definition (its arguments and the dbt version): a failed or skipped test records nothing
-    and reads the same rows again next run, a changed test reads every row, and --full-refresh
-    stamps every row anew. Only for tests that look at one row, or at the rows of one key. -#}
+    in which the same test last passed (every row when it never passed);
+    `__keys_built_since_last_pass__` reads every row sharing the tested column's value with one of
+    those rows (a unique test then still compares new rows with old ones). Rows an incremental run
+    leaves in place are unchanged since that pass, so the test sees every row it has not yet passed
+    on. A pass is recorded after the run (on-run-end) per test and definition (its arguments and
+    the dbt version): a failed or skipped test records nothing and reads the same rows again next
+    run, a changed test reads every row, and --full-refresh stamps every row anew. Only for tests
+    that look at one row, or at the rows of one key. -#}
 
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') or '' -%}
@@ -17,20 +18,37 @@
                 model.unique_id ~ ': __keys_built_since_last_pass__ needs a column test'
             ) -%}
         {%- endif -%}
-        {%- set keys_built_since = column ~ ' in (select built.' ~ column ~ ' from ' ~ relation
-            ~ ' as built where ' ~ built_since_last_pass(model, 'built.built_at') ~ ')' -%}
+        {%- set passed_through = last_test_pass(model) -%}
+        {%- if passed_through is none -%}
+            {#- Never passed: every row, as the plain test. -#}
+            {%- set rows_built_since, keys_built_since = 'true', 'true' -%}
+        {%- else -%}
+            {%- set since = "cast('" ~ passed_through ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+            {%- set rows_built_since = 'built_at > ' ~ since -%}
+            {%- set keys_built_since = column ~ ' in (select built.' ~ column ~ ' from ' ~ relation
+                ~ ' as built where built.built_at > ' ~ since ~ ')' -%}
+        {%- endif -%}
         {%- set where = where
-            | replace('__rows_built_since_last_pass__', built_since_last_pass(model, 'built_at'))
+            | replace('__rows_built_since_last_pass__', rows_built_since)
             | replace('__keys_built_since_last_pass__', keys_built_since) -%}
     {%- endif -%}
     {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery' if where else relation) -%}
 {%- endmacro %}
 
-{#- `built_at` is after the start of the run in which the test last passed (any time without a pass). -#}
-{% macro built_since_last_pass(test_node, built_at) -%}
-    {%- do return(built_at ~ " > coalesce((select max(passes.passed_through) from audit.dbt_test_passes as passes"
-        ~ " where passes.test_key = '" ~ test_pass_key(test_node) ~ "'), cast('1900-01-01 00:00:00' as "
-        ~ dbt.type_timestamp() ~ "))") -%}
+{#- The start of the run in which the test last passed (None without a pass), read when the test
+    is compiled, just before it runs: a constant lets the engine skip the blocks of older rows. -#}
+{% macro last_test_pass(test_node) -%}
+    {%- if not execute -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set passes = adapter.get_relation(database=target.database, schema='audit', identifier='dbt_test_passes') -%}
+    {%- if passes is none -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set latest = run_query(
+        "select max(passed_through) from " ~ passes ~ " where test_key = '" ~ test_pass_key(test_node) ~ "'"
+    ) -%}
+    {%- do return(latest.columns[0].values()[0]) -%}
 {%- endmacro %}
 
 {#- Identifies a test and its definition: a pass of another definition does not count. -#}
