@@ -4,12 +4,12 @@ One warehouse is built from every day but two (the last day D and a day L in the
 receives D as a nightly run (``--partition D``) with an extra file of events (one reopening an
 old case, one of a case of its own), receives D again without that file (the events are gone),
 and receives L late together with a registry change (an SLA policy of its own for one use case).
-After each step the untouched partitions and cases must not have been rebuilt (markers planted
-in an old partition of the incremental staging table and in an old case of the incremental case
-summary and of ``int_cases`` survive), and at the end every public mart, the staging table and
-``int_cases`` must equal one full build over the same landing and final registry (floats to 1e-9
-relative). A last run with ``--full-refresh`` rebuilds everything (the markers are gone) and
-changes no figure.
+After each step the untouched partitions, cases and days must not have been rebuilt (markers
+planted in an old partition of the incremental staging table, in an old case of the incremental
+case summary and of ``int_cases``, and in the first day of the cycle-time medians survive), and
+at the end every public mart, the staging table, ``int_cases`` and the cycle-time medians must
+equal one full build over the same landing and final registry (floats to 1e-9 relative). A last
+run with ``--full-refresh`` rebuilds everything (the markers are gone) and changes no figure.
 """
 
 import shutil
@@ -31,6 +31,7 @@ SUMMARY = "intermediate.int_case_events_summarised"
 LOAD_COLUMNS = ["batch_id", "loaded_at", "source_file", "built_at"]
 MARKER = "planted-by-test_incremental"
 CASES = "intermediate.int_cases"
+CYCLE_TIMES = "intermediate.int_use_case_cycle_times_daily"
 # A build time no run writes: marks a case summary and a case that no run has recomputed.
 BUILT_MARKER = "2000-01-01 00:00:00"
 # The registry change of the late run: an SLA policy of its own for one use case's P2 cases.
@@ -51,9 +52,17 @@ def cases(warehouse: Path) -> pd.DataFrame:
         return con.execute(f"select * exclude (built_at) from {CASES} order by case_id").df()
 
 
+def cycle_times(warehouse: Path) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            f"select * exclude (built_at) from {CYCLE_TIMES} order by use_case_id, date_day"
+        ).df()
+
+
 def plant_markers(warehouse: Path, day: str, before: str) -> None:
-    """Mark an event of partition ``day``, and the summary and the case row of a case delivered
-    before ``before`` (of a use case the registry change leaves alone)."""
+    """Mark an event of partition ``day``, the summary and the case row of a case delivered
+    before ``before`` (of a use case the registry change leaves alone), and the first day of the
+    cycle-time medians."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
             f"update {STAGING} set source_file = '{MARKER}' "
@@ -66,9 +75,13 @@ def plant_markers(warehouse: Path, day: str, before: str) -> None:
         marked = f"timestamp '{BUILT_MARKER}' where case_id = ?"
         con.execute(f"update {SUMMARY} set events_built_at = {marked}", [case_id])
         con.execute(f"update {CASES} set built_at = {marked}", [case_id])
+        con.execute(
+            f"update {CYCLE_TIMES} set built_at = timestamp '{BUILT_MARKER}' "
+            f"where date_day = (select min(date_day) from {CYCLE_TIMES})"
+        )
 
 
-def markers_survive(warehouse: Path) -> tuple[bool, bool, bool]:
+def markers_survive(warehouse: Path) -> tuple[bool, bool, bool, bool]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         staged_marker = con.execute(
             f"select count(*) from {STAGING} where source_file = ?", [MARKER]
@@ -79,7 +92,10 @@ def markers_survive(warehouse: Path) -> tuple[bool, bool, bool]:
         case_marker = con.execute(
             f"select count(*) from {CASES} where built_at = timestamp '{BUILT_MARKER}'"
         ).fetchone()
-        return staged_marker[0] == 1, summary_marker[0] == 1, case_marker[0] == 1
+        day_marker = con.execute(
+            f"select count(*) from {CYCLE_TIMES} where built_at = timestamp '{BUILT_MARKER}'"
+        ).fetchone()
+        return staged_marker[0] == 1, summary_marker[0] == 1, case_marker[0] == 1, day_marker[0] == 1
 
 
 def change_registry(landing: Path) -> None:
@@ -114,6 +130,7 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     expected = snapshot(full.warehouse)
     expected_staged = staged(full.warehouse)
     expected_cases = cases(full.warehouse)
+    expected_cycle_times = cycle_times(full.warehouse)
 
     held_back = tmp_path / "held_back"
     for day in (late, new):
@@ -126,17 +143,18 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     code, log = home.run(partial, "without_two_days")
     assert code == 0, log
     plant_markers(home.warehouse, first, before=days[len(days) // 4])
-    assert markers_survive(home.warehouse) == (True, True, True), "the markers are planted"
+    assert markers_survive(home.warehouse) == (True, True, True, True), "the markers are planted"
 
     def deliver(day: str) -> None:
         for source_dir in (held_back / day).iterdir():
             shutil.move(source_dir, partial / source_dir.name / f"dt={day}")
 
     def check_markers(step: str) -> None:
-        staged_marker, summary_marker, case_marker = markers_survive(home.warehouse)
+        staged_marker, summary_marker, case_marker, day_marker = markers_survive(home.warehouse)
         assert staged_marker, f"{step}: an untouched partition was rebuilt"
         assert summary_marker, f"{step}: an untouched case summary was recomputed"
         assert case_marker, f"{step}: an untouched case was rebuilt"
+        assert day_marker, f"{step}: an untouched day of the cycle-time medians was recomputed"
 
     # Day D first arrives with events it will not have in the end: a reopening of an old case
     # (which leaves it open) and a case of its own.
@@ -169,10 +187,13 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
         pd.testing.assert_frame_equal(actual[name], expected[name], rtol=1e-9, atol=1e-9, obj=name)
     pd.testing.assert_frame_equal(staged(home.warehouse), expected_staged, obj=STAGING)
     pd.testing.assert_frame_equal(cases(home.warehouse), expected_cases, obj="int_cases")
+    pd.testing.assert_frame_equal(
+        cycle_times(home.warehouse), expected_cycle_times, rtol=1e-9, atol=1e-9, obj=CYCLE_TIMES
+    )
 
     # A full refresh (after a change of a model's definition) rebuilds every partition and case.
     code, log = home.run(partial, "full_refresh", options=["--full-refresh"])
     assert code == 0, log
-    assert markers_survive(home.warehouse) == (False, False, False), "--full-refresh left old rows in place"
+    assert markers_survive(home.warehouse) == (False,) * 4, "--full-refresh left old rows in place"
     pd.testing.assert_frame_equal(staged(home.warehouse), expected_staged, obj=STAGING)
     pd.testing.assert_frame_equal(cases(home.warehouse), expected_cases, obj="int_cases")
