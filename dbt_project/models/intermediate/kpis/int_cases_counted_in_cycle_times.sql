@@ -36,11 +36,22 @@ with use_cases as (
             or built_attributes.post_window_mode is distinct from use_cases.post_window_mode
     ),
 
-    changed_case_ids as (
-        -- cases rebuilt since this table's last run
-        select cases.case_id
+    -- Cases rebuilt since this table's last run (the newest rows: a scan skips the older ones),
+    -- and every case of a use case whose attributes changed.
+    cases as (
+        select cases.*
         from {{ cases }} as cases
         where cases.built_at > (select coalesce(max(built.built_at), {{ before_any_run }}) from {{ this }} as built)
+
+        union
+
+        select cases.*
+        from {{ cases }} as cases
+        where cases.use_case_id in (select changed.use_case_id from registry_changed_use_cases as changed)
+    ),
+
+    changed_case_ids as (
+        select cases.case_id from cases
 
         union
 
@@ -61,12 +72,6 @@ with use_cases as (
         select built.*
         from {{ this }} as built
         where built.case_id in (select changed.case_id from changed_case_ids as changed)
-    ),
-
-    cases as (
-        select cases.*
-        from {{ cases }} as cases
-        where cases.case_id in (select changed.case_id from changed_case_ids as changed)
     ),
 {% else %}
     cases as (

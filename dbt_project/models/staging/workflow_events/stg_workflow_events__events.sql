@@ -59,13 +59,21 @@ with
         where copies.event_id in (select touched.event_id from touched_events as touched)
     ),
 
-    -- The copies of every event of a rebuilt partition, wherever they are, so the ranking sees them all.
-    candidates as (
-        select copies.* from {{ raw_events }} as copies
+    -- Every partition holding a copy of an event of a rebuilt partition (these included).
+    copy_partitions as (
+        select distinct copies._partition_date as partition_date from {{ raw_events }} as copies
         where copies.event_id in (
                 select rebuilt_rows.event_id from {{ raw_events }} as rebuilt_rows
                 where rebuilt_rows._partition_date in (select rebuilt.partition_date from rebuilt_partitions as rebuilt)
             )
+    ),
+
+    -- Their rows, so the ranking sees every copy of an event of a rebuilt partition (the others'
+    -- rankings are not kept). Reading whole partitions lets the scan skip the rest of the table,
+    -- where filtering rows by event id read every column of every row.
+    candidates as (
+        select copies.* from {{ raw_events }} as copies
+        where copies._partition_date in (select copied.partition_date from copy_partitions as copied)
     ),
 {% endif %}
 {%- set candidates = 'candidates' if is_incremental() else raw_events %}
