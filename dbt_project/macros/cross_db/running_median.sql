@@ -8,19 +8,10 @@
 {#- Every step joined to the rows before it: rows x steps, as percentile_cont is not a window
     function on PostgreSQL, Snowflake or BigQuery. -#}
 {% macro default__running_median(relation, partition_by, step, value) -%}
-{{ running_median_at(
-    '(select distinct ' ~ (partition_by + [step]) | join(', ') ~ ' from ' ~ relation ~ ')',
-    relation, partition_by, step, value
-) }}
-{% endmacro %}
-
-{#- For each row of `steps` (the partition columns and `step`): the count and the median of `value`
-    over the rows of `relation` in its partition whose step is at or before it (none: no row).
-    Rows x steps on every engine: for a few steps, as when a run recomputes its last days. -#}
-{% macro running_median_at(steps, relation, partition_by, step, value) -%}
+    {%- set keys = partition_by + [step] -%}
     {%- set step_keys = [] -%}
     {%- set same_partition = [] -%}
-    {%- for column in partition_by + [step] -%}
+    {%- for column in keys -%}
         {%- do step_keys.append('steps.' ~ column) -%}
     {%- endfor -%}
     {%- for column in partition_by -%}
@@ -31,7 +22,7 @@ select
     {{ step_keys | join(', ') }},
     count(*) as running_count,
     percentile_cont(0.5) within group (order by rows_before.{{ value }}) as running_median
-from {{ steps }} as steps
+from (select distinct {{ keys | join(', ') }} from {{ relation }}) as steps
 inner join {{ relation }} as rows_before
     on {{ same_partition | join('') }}rows_before.{{ step }} <= steps.{{ step }}
 group by {{ step_keys | join(', ') }}

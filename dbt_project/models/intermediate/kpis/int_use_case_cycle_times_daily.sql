@@ -7,13 +7,10 @@
 -- Incremental by use case and day (macros/incremental/key_incremental.sql): a run recomputes each
 -- use case from the earliest day a changed case counts or counted from
 -- (int_cases_counted_in_cycle_times) or the first day not yet built, whichever is first; the days
--- before keep their rows, and a recomputed day left without both sets is removed. When few set
--- changes are recomputed, each is one grouped median over the cases before it; else the running
--- median runs over every case, as in a full build.
+-- before keep their rows, and a recomputed day left without both sets is removed.
 {{ config(**key_incremental(['use_case_id', 'date_day'], 'baseline_resolved_cases is null')) }}
 
 {%- set counted = ref('int_cases_counted_in_cycle_times') %}
-{%- set grouped_medians_up_to = var('cycle_time_grouped_medians_up_to') %}
 {%- set before_any_run = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" %}
 {%- set set_keys = ['use_case_id', 'case_window'] %}
 
@@ -101,78 +98,106 @@ growing_set_cases as (
         and use_case_id in (select use_cases.use_case_id from use_cases)
 ),
 
-{% if is_incremental() %}
-    first_recomputed_days as (
+first_recomputed_days as (
+    select
+        use_case_id,
+        min(date_day) as date_day
+    from use_case_days
+    group by use_case_id
+),
+
+-- Per set, the cases counted before the first recomputed day (kept) and from it on (recomputed).
+-- The median of the kept cases with any of the recomputed ones stays the same when as many of the
+-- lowest as of the highest kept cases are left out, as long as more kept cases remain than there
+-- are recomputed ones (two more: the two middle values). The running median then reads about
+-- twice the recomputed cases per set, not every case.
+set_trims as (
+    select
+        use_case_id,
+        case_window,
+        kept_cases,
+        case
+            when kept_cases - recomputed_cases - 2 > 0
+                then cast(floor((kept_cases - recomputed_cases - 2) * 0.5) as {{ dbt.type_bigint() }})
+            else 0
+        end as trimmed_each_side
+    from (
         select
-            use_case_id,
-            min(date_day) as date_day
-        from use_case_days
-        group by use_case_id
-    ),
-
-    -- The set changes the recomputed days read: the first recomputed day (the median it carries
-    -- in) and every later day cases join a set.
-    recomputed_steps as (
-        select distinct
             growing_set_cases.use_case_id,
             growing_set_cases.case_window,
-            growing_set_cases.counted_from_date
-        from growing_set_cases
-        inner join first_recomputed_days
-            on
-                growing_set_cases.use_case_id = first_recomputed_days.use_case_id
-                and growing_set_cases.counted_from_date > first_recomputed_days.date_day
-
-        union
-
-        select distinct
-            growing_set_cases.use_case_id,
-            growing_set_cases.case_window,
-            first_recomputed_days.date_day as counted_from_date
+            sum(case when growing_set_cases.counted_from_date < first_recomputed_days.date_day then 1 else 0 end)
+                as kept_cases,
+            sum(case when growing_set_cases.counted_from_date >= first_recomputed_days.date_day then 1 else 0 end)
+                as recomputed_cases
         from growing_set_cases
         inner join first_recomputed_days on growing_set_cases.use_case_id = first_recomputed_days.use_case_id
-    ),
+        group by growing_set_cases.use_case_id, growing_set_cases.case_window
+    ) as set_sizes
+),
 
-    recomputed_sets as (
-        select
-            use_case_id,
-            case_window,
-            count(*) as step_count
-        from recomputed_steps
-        group by use_case_id, case_window
-    ),
+kept_cases_ranked as (
+    select
+        growing_set_cases.use_case_id,
+        growing_set_cases.case_window,
+        growing_set_cases.counted_from_date,
+        growing_set_cases.cycle_hours,
+        row_number() over (
+            partition by growing_set_cases.use_case_id, growing_set_cases.case_window
+            order by growing_set_cases.cycle_hours
+        ) as value_rank
+    from growing_set_cases
+    inner join first_recomputed_days
+        on
+            growing_set_cases.use_case_id = first_recomputed_days.use_case_id
+            and growing_set_cases.counted_from_date < first_recomputed_days.date_day
+),
 
-    few_recomputed_steps as (
-        select recomputed_steps.*
-        from recomputed_steps
-        where
-            (
-                select sum(recomputed_sets.step_count) - {{ grouped_medians_up_to }} * count(*)
-                from recomputed_sets
-            ) <= 0
-    ),
+median_cases as (
+    select
+        kept_cases_ranked.use_case_id,
+        kept_cases_ranked.case_window,
+        kept_cases_ranked.counted_from_date,
+        kept_cases_ranked.cycle_hours
+    from kept_cases_ranked
+    inner join set_trims
+        on
+            kept_cases_ranked.use_case_id = set_trims.use_case_id
+            and kept_cases_ranked.case_window = set_trims.case_window
+    where
+        kept_cases_ranked.value_rank > set_trims.trimmed_each_side
+        and kept_cases_ranked.value_rank <= set_trims.kept_cases - set_trims.trimmed_each_side
 
-    many_recomputed_steps_cases as (
-        select * from growing_set_cases
-        where
-            use_case_id in (select first_recomputed_days.use_case_id from first_recomputed_days)
-            and not exists (select 1 from few_recomputed_steps)
-    ),
+    union all
 
-    growing_set_steps as (
-        {{ running_median_at(
-            'few_recomputed_steps', 'growing_set_cases', set_keys, 'counted_from_date', 'cycle_hours'
-        ) }}
+    select
+        growing_set_cases.use_case_id,
+        growing_set_cases.case_window,
+        growing_set_cases.counted_from_date,
+        growing_set_cases.cycle_hours
+    from growing_set_cases
+    inner join first_recomputed_days
+        on
+            growing_set_cases.use_case_id = first_recomputed_days.use_case_id
+            and growing_set_cases.counted_from_date >= first_recomputed_days.date_day
+),
 
-        union all
-
-        {{ running_median('many_recomputed_steps_cases', set_keys, 'counted_from_date', 'cycle_hours') }}
-    ),
-{% else %}
-    growing_set_steps as (
-        {{ running_median('growing_set_cases', set_keys, 'counted_from_date', 'cycle_hours') }}
-    ),
-{% endif %}
+-- The medians are exact from the last step before the first recomputed day on (earlier steps read
+-- a trimmed set, and no recomputed day reads them); the counts add the trimmed cases back.
+growing_set_steps as (
+    select
+        medians.use_case_id,
+        medians.case_window,
+        medians.counted_from_date,
+        medians.running_median,
+        medians.running_count + 2 * set_trims.trimmed_each_side as running_count
+    from (
+        {{ running_median('median_cases', set_keys, 'counted_from_date', 'cycle_hours') }}
+    ) as medians
+    inner join set_trims
+        on
+            medians.use_case_id = set_trims.use_case_id
+            and medians.case_window = set_trims.case_window
+),
 
 growing_set_spans as (
     select

@@ -59,12 +59,23 @@ with
         where copies.event_id in (select touched.event_id from touched_events as touched)
     ),
 
-    -- Every partition holding a copy of an event of a rebuilt partition (these included).
+    -- Every partition holding a copy of an event of a rebuilt partition. The copies of the events
+    -- of a changed partition are in rebuilt partitions already, so only the events of the other
+    -- rebuilt partitions are looked up (none, unless a touched event has a copy elsewhere).
     copy_partitions as (
-        select distinct copies._partition_date as partition_date from {{ raw_events }} as copies
+        select rebuilt.partition_date from rebuilt_partitions as rebuilt
+
+        union
+
+        select copies._partition_date as partition_date from {{ raw_events }} as copies
         where copies.event_id in (
-                select rebuilt_rows.event_id from {{ raw_events }} as rebuilt_rows
-                where rebuilt_rows._partition_date in (select rebuilt.partition_date from rebuilt_partitions as rebuilt)
+                select extra_rows.event_id from {{ raw_events }} as extra_rows
+                where extra_rows._partition_date in (
+                        select extra.partition_date from rebuilt_partitions as extra
+                        where
+                            extra.partition_date
+                            not in (select changed.partition_date from changed_partitions as changed)
+                    )
             )
     ),
 
