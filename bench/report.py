@@ -15,14 +15,14 @@ def _chart(results: dict, chart: Path) -> None:
 
     sizes = sorted(int(s) for s in results["sizes"])
     fig, (wall_ax, mem_ax) = plt.subplots(1, 2, figsize=(11, 4))
-    width = 0.2
-    for k, variant in enumerate("ABCD"):
+    width = 0.16
+    for k, variant in enumerate(VARIANTS):
         walls, mems = [], []
         for size in sizes:
             summary = results["sizes"][str(size)]["summary"].get(variant, {})
             walls.append(summary.get("wall_s") or 0)
             mems.append((summary.get("peak_rss_bytes") or 0) / 2**30)
-        positions = [i + (k - 1.5) * width for i in range(len(sizes))]
+        positions = [i + (k - (len(VARIANTS) - 1) / 2) * width for i in range(len(sizes))]
         wall_ax.bar(positions, walls, width, label=variant)
         mem_ax.bar(positions, mems, width, label=variant)
     for i, size in enumerate(sizes):
@@ -111,11 +111,15 @@ def render(results: dict, chart_name: str, analysis: str) -> str:
         parts.append("")
     for size in sorted(results["sizes"], key=int):
         data = results["sizes"][size]
-        for key, title in (("A_steps", "A (full run)"), ("D_steps", "D (incremental day)")):
+        for key, title in (
+            ("A_steps", "A (full run)"),
+            ("D_steps", "D (incremental day)"),
+            ("E_steps", "E (new day)"),
+        ):
             if data.get(key):
                 heading = f"### Dagster steps of {title} at {int(size):,} events"
                 parts += [heading, "", _steps_table(data[key]), ""]
-        for variant in "ABCD":
+        for variant in VARIANTS:
             if table := _peak_table(data.get("runs", {}).get(variant, [])):
                 parts += [f"### Peak memory of {variant} at {int(size):,} events", "", table, ""]
     parts += [analysis.strip(), ""]

@@ -11,6 +11,9 @@ measures, each run in a fresh process with the peak RSS of its whole process tre
   built warehouse, re-delivering that day (the same work as a new day: its partition is replaced).
   Before it, dbt parses the project for the copy's warehouse path (not measured): the partial-parse
   state the previous nightly run leaves (dbt parses everything again when the path changes).
+- E: a new day, ``value-pipeline run --partition <last day>`` on a copy of a warehouse built (not
+  measured) from the landing without that day: new events, cases resolved and reopened, a new
+  reporting day, as in a real night. Parsed beforehand as for D.
 
 Results go to bench/results.json; docs/benchmarks.md and docs/img/benchmarks.png are regenerated.
 """
@@ -38,6 +41,7 @@ from bench.measure import (
     topological_order,
 )
 from value_pipeline.config import DEMO_REGISTRY, Settings
+from value_pipeline.contracts import load_contracts
 from value_pipeline.instance import write_instance_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +97,19 @@ def landing_for(work: Path, events: int) -> Path:
 
 def last_day(landing: Path) -> str:
     return sorted(p.name for p in (landing / "workflow_events").iterdir())[-1].removeprefix("dt=")
+
+
+def landing_without(landing: Path, day: str, out: Path) -> Path:
+    """A copy of ``landing`` (hard links) without the ``dt=<day>`` folders of its event sources (the
+    other deliveries, such as finance, stay)."""
+    event_folders = {landing / c.folder for c in load_contracts().values() if c.is_event_source}
+
+    def skip_day(folder: str, names: list[str]) -> set[str]:
+        return {f"dt={day}"} & set(names) if Path(folder) in event_folders else set()
+
+    if not out.exists():
+        shutil.copytree(landing, out, copy_function=os.link, ignore=skip_day)
+    return out
 
 
 def step_stats(home: Path) -> list[dict]:
@@ -248,6 +265,24 @@ def parse_for(home: Path) -> None:
     )
 
 
+def day_runs(size: Path, variant: str, built: Path, command: list[str], runs: int) -> tuple[list, list]:
+    """Runs of ``command`` (a nightly run of one day), each on a fresh copy of the home ``built``,
+    parsed beforehand as the previous night would leave it; the steps of the first run (none when
+    it failed)."""
+    measured, steps = [], []
+    for i in range(1, runs + 1):
+        home = size / f"{variant}_{i}"
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(built, home, ignore=shutil.ignore_patterns("*.log"))
+        parse_for(home)
+        m = run_measured(command, env=base_env(home), cwd=ROOT, log=home / "run.log", max_rss_bytes=CAP)
+        measured.append(m)
+        log(f"{size.name} {variant} run {i} ({command[-1]}): {m}")
+        if i == 1 and m.returncode == 0:
+            steps = step_stats(home)
+    return measured, steps
+
+
 def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
     landing = landing_for(work, events)
     size = work / str(events)
@@ -291,24 +326,23 @@ def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
             measured["B"].append(m)
             log(f"{events:,} B run {i}: {m}")
         extra["floor_db"] = str(floor_db)
+    day = last_day(landing)
     if "D" in variants and (built_home / "warehouse" / "warehouse.duckdb").exists():
-        day = last_day(landing)
-        for i in range(1, runs + 1):
-            home = size / f"D_{i}"
-            shutil.rmtree(home, ignore_errors=True)
-            shutil.copytree(built_home, home, ignore=shutil.ignore_patterns("*.log"))
-            parse_for(home)
-            m = run_measured(
-                [*cli, "--partition", day],
-                env=base_env(home),
+        measured["D"], extra["D_steps"] = day_runs(size, "D", built_home, [*cli, "--partition", day], runs)
+    if "E" in variants:
+        base = size / "E_base"
+        if not (base / "warehouse" / "warehouse.duckdb").exists():
+            partial = landing_without(landing, day, work / f"landing_{events}_without_{day}")
+            log(f"{events:,} E: building the warehouse without {day} (not measured)")
+            new_home(base)
+            subprocess.run(
+                [PY, "-m", "value_pipeline.cli", "run", "--landing", str(partial)],
+                check=True,
+                env=base_env(base),
                 cwd=ROOT,
-                log=home / "run.log",
-                max_rss_bytes=CAP,
+                stdout=subprocess.DEVNULL,
             )
-            measured["D"].append(m)
-            log(f"{events:,} D run {i} ({day}): {m}")
-            if i == 1 and m.returncode == 0:
-                extra["D_steps"] = step_stats(home)
+        measured["E"], extra["E_steps"] = day_runs(size, "E", base, [*cli, "--partition", day], runs)
     return {
         "summary": {v: summarise(ms) for v, ms in measured.items()},
         "runs": {v: [as_dict(m) for m in ms] for v, ms in measured.items()},
@@ -361,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     measure = sub.add_parser("measure", help="run the benchmark (the default)")
     measure.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000, 50_000_000])
     measure.add_argument("--runs", type=int, default=3)
-    measure.add_argument("--variants", default="ABCD")
+    measure.add_argument("--variants", default="ABCDE")
     measure.add_argument("--work", default=os.environ.get("BENCH_WORK", "/tmp/value-pipeline-bench"))
     measure.add_argument("--fresh", action="store_true", help="drop results of sizes not re-measured")
     measure.add_argument("--results", default=str(RESULTS))

@@ -59,31 +59,29 @@ use_cases as (
         ) as candidates
         group by use_case_id
     ),
-
-    use_case_days as (
-        select
-            use_cases.use_case_id,
-            use_cases.baseline_days,
-            use_cases.post_window_mode,
-            days.date_day
-        from use_cases
-        inner join from_dates on use_cases.use_case_id = from_dates.use_case_id
-        inner join days
-            on
-                use_cases.go_live_date <= days.date_day
-                and from_dates.from_date <= days.date_day
-    ),
 {% else %}
-    use_case_days as (
+    -- A full build computes every day from go-live.
+    from_dates as (
         select
-            use_cases.use_case_id,
-            use_cases.baseline_days,
-            use_cases.post_window_mode,
-            days.date_day
+            use_case_id,
+            go_live_date as from_date
         from use_cases
-        inner join days on use_cases.go_live_date <= days.date_day
     ),
 {% endif %}
+
+use_case_days as (
+    select
+        use_cases.use_case_id,
+        use_cases.baseline_days,
+        use_cases.post_window_mode,
+        days.date_day
+    from use_cases
+    inner join from_dates on use_cases.use_case_id = from_dates.use_case_id
+    inner join days
+        on
+            use_cases.go_live_date <= days.date_day
+            and from_dates.from_date <= days.date_day
+),
 
 growing_set_cases as (
     select

@@ -59,9 +59,17 @@ with
         where copies.event_id in (select touched.event_id from touched_events as touched)
     ),
 
+    -- Rebuilt partitions that did not change: they hold a copy of a touched event.
+    extra_partitions as (
+        select rebuilt.partition_date
+        from rebuilt_partitions as rebuilt
+        left join changed_partitions as changed on rebuilt.partition_date = changed.partition_date
+        where changed.partition_date is null
+    ),
+
     -- Every partition holding a copy of an event of a rebuilt partition. The copies of the events
-    -- of a changed partition are in rebuilt partitions already, so only the events of the other
-    -- rebuilt partitions are looked up (none, unless a touched event has a copy elsewhere).
+    -- of a changed partition are in rebuilt partitions already, so only the events of the extra
+    -- partitions are looked up (none, unless a touched event has a copy elsewhere).
     copy_partitions as (
         select rebuilt.partition_date from rebuilt_partitions as rebuilt
 
@@ -70,12 +78,7 @@ with
         select copies._partition_date as partition_date from {{ raw_events }} as copies
         where copies.event_id in (
                 select extra_rows.event_id from {{ raw_events }} as extra_rows
-                where extra_rows._partition_date in (
-                        select extra.partition_date from rebuilt_partitions as extra
-                        where
-                            extra.partition_date
-                            not in (select changed.partition_date from changed_partitions as changed)
-                    )
+                where extra_rows._partition_date in (select extra.partition_date from extra_partitions as extra)
             )
     ),
 
