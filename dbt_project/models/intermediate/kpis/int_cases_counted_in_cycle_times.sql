@@ -60,12 +60,6 @@ with use_cases as (
         from {{ this }} as built
         left join {{ cases }} as cases on built.case_id = cases.case_id
         where built.is_counted and cases.case_id is null
-
-        union
-
-        select built.case_id
-        from {{ this }} as built
-        where built.use_case_id in (select changed.use_case_id from registry_changed_use_cases as changed)
     ),
 
     built as (
