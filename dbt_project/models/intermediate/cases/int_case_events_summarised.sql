@@ -3,6 +3,8 @@
 -- Incremental by case (macros/incremental/key_incremental.sql): a run recomputes, over all of
 -- their events, only the cases with an event built since the last run or whose number of events
 -- changed (an event gone from a re-delivered day, or crossing a new as-of date); the rest stay.
+-- Counts are compared for the cases that can have gained events, and for every case only when
+-- the others' total shows that one lost some.
 {{ config(**key_incremental('case_id', 'event_count = 0')) }}
 
 -- Events after the as-of date are ignored, so a report for a past as-of date sees the cases as
@@ -26,29 +28,99 @@ with
         from {{ this }}
     ),
 
-    event_counts as (
+    -- What the last run saw: the newest event build it read, the last day of a time it kept (no
+    -- later than its as-of date, as every time kept is an event's) and how many events it counted.
+    last_run as (
         select
-            case_id,
-            count(*) as event_count
-        from {{ as_of_events }} as events
-        group by case_id
+            max(events_built_at) as events_built_at,
+            cast(greatest(
+                max(opened_at),
+                coalesce(max(last_resolution_at), max(opened_at)),
+                coalesce(max(last_reopened_at), max(opened_at))
+            ) as date) as seen_through_date,
+            coalesce(sum(event_count), 0) as event_count
+        from {{ this }}
     ),
 
-    -- Cases with an event (re)built after the last run, or a different number of events.
-    changed_cases as (
+    -- The cases that can have gained or changed events: one (re)built after the last run, or dated
+    -- after the last day it saw (counted now if the as-of date moved forward).
+    candidate_cases as (
         select events.case_id
         from {{ as_of_events }} as events
-        where events.built_at > (select max(built.events_built_at) from {{ this }} as built)
+        where events.built_at > (select last_run.events_built_at from last_run)
 
         union
 
-        select coalesce(event_counts.case_id, built.case_id) as case_id
-        from event_counts
-        full outer join built on event_counts.case_id = built.case_id
+        select events.case_id
+        from {{ as_of_events }} as events
+        where events.event_date > (select last_run.seen_through_date from last_run)
+    ),
+
+    candidate_counts as (
+        select
+            events.case_id,
+            count(*) as event_count
+        from {{ as_of_events }} as events
+        where events.case_id in (select candidate.case_id from candidate_cases as candidate)
+        group by events.case_id
+    ),
+
+    -- Any other case can only have lost events (gone from a re-delivered day, or after an as-of
+    -- date moved back). When the other cases' total fell, every case's count is compared;
+    -- otherwise only the candidates' (counting every case's events took most of a nightly run).
+    other_cases_lost_events as (
+        select
+            coalesce(
+                (select count(*) from {{ as_of_events }} as events)
+                - (select coalesce(sum(counts.event_count), 0) from candidate_counts as counts)
+                <> (select last_run.event_count from last_run)
+                - (
+                    select coalesce(sum(built.event_count), 0)
+                    from built
+                    where built.case_id in (select candidate.case_id from candidate_cases as candidate)
+                ),
+                true
+            ) as has_lost
+    ),
+
+    event_counts as (
+        select
+            case_id,
+            event_count
+        from candidate_counts
+
+        union all
+
+        select
+            events.case_id,
+            count(*) as event_count
+        from {{ as_of_events }} as events
         where
-            event_counts.case_id is null
-            or built.case_id is null
-            or event_counts.event_count <> built.event_count
+            (select lost.has_lost from other_cases_lost_events as lost)
+            and events.case_id not in (select candidate.case_id from candidate_cases as candidate)
+        group by events.case_id
+    ),
+
+    -- Cases with an event (re)built after the last run, a different number of events, or none left.
+    changed_cases as (
+        select events.case_id
+        from {{ as_of_events }} as events
+        where events.built_at > (select last_run.events_built_at from last_run)
+
+        union
+
+        select event_counts.case_id
+        from event_counts
+        left join built on event_counts.case_id = built.case_id
+        where built.case_id is null or event_counts.event_count <> built.event_count
+
+        union
+
+        select built.case_id
+        from built
+        where
+            (select lost.has_lost from other_cases_lost_events as lost)
+            and built.case_id not in (select event_counts.case_id from event_counts)
     ),
 
     case_events as (
