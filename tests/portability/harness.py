@@ -57,8 +57,9 @@ class Build:
         }
 
 
-def dbt_build(target: str, env: dict[str, str], target_path: Path, *selection: str) -> None:
-    """``dbt build`` on ``target``; raises with dbt's log tail when a model or a test fails."""
+def dbt_build(target: str, env: dict[str, str], target_path: Path, *selection: str) -> list[dict]:
+    """``dbt build`` on ``target``, unit tests included (the nightly job leaves them out); raises with
+    dbt's log tail when a model or a test fails, else returns the results."""
     command = [DBT, "build", "--target", target, "--target-path", str(target_path), *selection]
     completed = subprocess.run(
         command,
@@ -69,6 +70,7 @@ def dbt_build(target: str, env: dict[str, str], target_path: Path, *selection: s
     )
     if completed.returncode:
         raise AssertionError(f"dbt build on {target} failed:\n{completed.stdout[-6000:]}")
+    return json.loads((target_path / "run_results.json").read_text())["results"]
 
 
 def build(
@@ -92,11 +94,14 @@ def build(
                 ship_tables(con, engine, [*raw, "quarantine", "load_audit"])
     target_path = workdir / f"target-{target}"
     after_statistics = [selection for selection, _ in STATISTICS]
-    dbt_build(target, env, target_path, "--exclude", *after_statistics)
+    results = dbt_build(target, env, target_path, "--exclude", *after_statistics)
     with connect() as engine:
         for _, step in STATISTICS:
             step(engine)
-    dbt_build(target, env, target_path, "--select", *after_statistics)
+    results += dbt_build(target, env, target_path, "--select", *after_statistics)
     seconds = time.perf_counter() - started
     manifest = json.loads((target_path / "manifest.json").read_text())
+    # The dbt unit tests run here, on every engine, and nowhere else in `make test`.
+    passed = {r["unique_id"] for r in results if r["status"] == "pass"}
+    assert manifest["unit_tests"] and set(manifest["unit_tests"]) <= passed, "not every dbt unit test passed"
     return Build(engine=connect(), target=target, manifest=manifest, seconds=seconds)
