@@ -105,9 +105,9 @@ def run_job(settings: Settings, partition: str | None, full_refresh: bool = Fals
 
     Returns the ExecuteInProcessResult (``.success`` tells whether every step and blocking check passed).
     """
-    import dagster as dg
 
     from value_pipeline.definitions import defs
+    from value_pipeline.instance import open_instance
 
     job = defs.resolve_job_def("value_pipeline_job")
     tags: dict[str, str] = {"launched_by": "value-pipeline"}
@@ -124,7 +124,7 @@ def run_job(settings: Settings, partition: str | None, full_refresh: bool = Fals
     console.print(
         f"Running value_pipeline_job for partitions {first} .. {last} (landing {settings.landing_root})"
     )
-    with dg.DagsterInstance.get() as instance:
+    with open_instance() as instance:
         result = job.execute_in_process(
             instance=instance,
             tags=tags,

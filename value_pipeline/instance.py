@@ -8,11 +8,13 @@ bench/analysis.md). ``PooledSqliteEventLogStorage``
 writes the same files with the same schema through one engine and one open connection per file, so
 history written by either storage reads the same in the UI. Runs, schedules and every other part of
 the instance stay Dagster's defaults; a ``dagster.yaml`` that already exists is never rewritten (a
-user's PostgreSQL storage stays as it is).
+user's PostgreSQL storage stays as it is). ``open_instance`` creates the instance under a lock on the
+home, so runs started together on a new home do not race to create its SQLite tables.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -47,6 +49,20 @@ def write_instance_yaml(dagster_home: Path) -> None:
         partial = path.with_name(f".dagster.yaml.{os.getpid()}")
         partial.write_text(INSTANCE_YAML)
         partial.replace(path)
+
+
+def open_instance() -> dg.DagsterInstance:
+    """The instance of ``DAGSTER_HOME``, created under a lock on the home: two runs started together
+    on a new home would both create its SQLite tables, and one fail on "table runs already exists"
+    before the warehouse lock could refuse it with a clear message."""
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(home / ".instance.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return dg.DagsterInstance.get()
+    finally:
+        os.close(fd)  # releases the lock
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):

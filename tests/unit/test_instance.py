@@ -3,7 +3,10 @@ own SQLite storage reads."""
 
 from __future__ import annotations
 
+import os
 import sqlite3.dbapi2
+import subprocess
+import sys
 import time
 from sqlite3.dbapi2 import connect
 
@@ -112,3 +115,21 @@ def test_the_overridden_parent_members_still_exist(tmp_path):
     assert "_connect" in vars(SqliteEventLogStorage)
     assert callable(SqliteEventLogStorage._initdb)
     assert {"_db_lock", "_initialized_dbs"} <= set(vars(SqliteEventLogStorage(str(tmp_path))))
+
+
+def test_runs_started_together_on_a_new_home_all_open_the_instance(tmp_path):
+    """Without the lock on the home, processes creating a new instance together fail on its SQLite
+    tables ("table runs already exists", duplicate alembic heads) in most trials."""
+    code = (
+        "import os; from pathlib import Path; "
+        "from value_pipeline.instance import open_instance, write_instance_yaml; "
+        "write_instance_yaml(Path(os.environ['DAGSTER_HOME'])); open_instance().dispose()"
+    )
+    for trial in range(3):
+        env = {**os.environ, "DAGSTER_HOME": str(tmp_path / f"home{trial}")}
+        processes = [
+            subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True)
+            for _ in range(3)
+        ]
+        failures = [err for p in processes if p.wait() and (err := p.stderr.read())]
+        assert failures == [], failures[0][-2000:] if failures else ""
