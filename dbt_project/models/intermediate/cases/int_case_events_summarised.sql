@@ -42,12 +42,17 @@ with
         from {{ this }}
     ),
 
-    -- The cases that can have gained or changed events: one (re)built after the last run, or dated
-    -- after the last day it saw (counted now if the as-of date moved forward).
-    candidate_cases as (
-        select events.case_id
+    -- Cases with an event (re)built after the last run.
+    rebuilt_cases as (
+        select distinct events.case_id
         from {{ as_of_events }} as events
         where events.built_at > (select last_run.events_built_at from last_run)
+    ),
+
+    -- The cases that can have gained or changed events: those, and those with an event dated after
+    -- the last day the last run saw (counted now if the as-of date moved forward).
+    candidate_cases as (
+        select rebuilt.case_id from rebuilt_cases as rebuilt
 
         union
 
@@ -103,9 +108,7 @@ with
 
     -- Cases with an event (re)built after the last run, a different number of events, or none left.
     changed_cases as (
-        select events.case_id
-        from {{ as_of_events }} as events
-        where events.built_at > (select last_run.events_built_at from last_run)
+        select rebuilt.case_id from rebuilt_cases as rebuilt
 
         union
 
