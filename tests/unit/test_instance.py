@@ -38,6 +38,25 @@ def materialization(run_id: str, asset: str) -> EventLogEntry:
     )
 
 
+def check_evaluation(run_id: str, asset: str) -> EventLogEntry:
+    event = DagsterEvent(
+        DagsterEventType.ASSET_CHECK_EVALUATION.value,
+        "job",
+        event_specific_data=dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey(asset), check_name="row_count", passed=True, metadata={}
+        ),
+    )
+    return EventLogEntry(
+        error_info=None,
+        level=20,
+        user_message="",
+        run_id=run_id,
+        timestamp=time.time(),
+        dagster_event=event,
+        job_name="job",
+    )
+
+
 @pytest.fixture
 def dagster_home(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
@@ -107,6 +126,30 @@ def test_events_reuse_one_engine_and_connection_per_file(tmp_path, monkeypatch):
         storage.store_event(materialization("run", "asset"))  # writes the run's file and the index
     assert len(storage.get_logs_for_run("run")) == 21
     assert engines == connections == []
+    # Dagster asks whether the index has its check tables before storing each check event.
+    storage.store_event(check_evaluation("run", "asset"))
+    connections.clear()
+    for _ in range(20):
+        storage.store_event(check_evaluation("run", "asset"))
+    assert engines == connections == []
+    assert storage.supports_asset_checks
+    storage.dispose()
+
+
+def test_the_files_are_wal_and_commit_without_waiting_for_the_disk(tmp_path):
+    storage = PooledSqliteEventLogStorage(str(tmp_path))
+    storage.store_event(materialization("run", "asset"))
+    for shard in ("run", "index"):
+        with storage._connect(shard) as conn:
+            assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("pragma synchronous").scalar() == 1  # NORMAL (default: FULL)
+    storage.dispose()
+    # A file not in WAL mode keeps SQLite's default, under which NORMAL could corrupt it on a power cut.
+    with sqlite3.dbapi2.connect(str(tmp_path / "run.db")) as plain:
+        plain.execute("pragma journal_mode = delete")
+    storage = PooledSqliteEventLogStorage(str(tmp_path))
+    with storage._connect("run") as conn:
+        assert conn.exec_driver_sql("pragma synchronous").scalar() == 2
     storage.dispose()
 
 
