@@ -8,9 +8,10 @@ import duckdb
 import pytest
 
 from value_pipeline.contracts import load_contracts
-from value_pipeline.defs import quality
+from value_pipeline.defs import checks, quality
 from value_pipeline.defs.dbt import dbt_cli_resource, dbt_models, dbt_statistics_marts
 from value_pipeline.defs.lifecycle import commitment_forecasts
+from value_pipeline.defs.publish import published_marts
 from value_pipeline.defs.resources import WarehouseResource
 from value_pipeline.defs.value_chains import value_chain_estimates
 from value_pipeline.quality.expectations import checked_suites, load_suite
@@ -99,3 +100,43 @@ def test_a_failing_int_cases_check_blocks_the_statistics_and_the_marts_after_the
     assert result.is_node_untouched("stats__value_chain_estimates")
     assert result.is_node_untouched("dbt_statistics_marts")
     assert result.get_asset_materialization_events() == []
+
+
+def test_a_fact_that_lost_rows_since_the_previous_run_blocks_publishing(
+    settings, demo_run, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("VALUE_PIPELINE_SERVING", str(tmp_path / "serving"))
+    path = _copy(settings, tmp_path)
+    with duckdb.connect(str(path)) as con:
+        now = con.execute("select count(*) from marts.fct_kpi_daily").fetchone()[0]
+        # The previous run counted 25% more rows: the fact lost 20% of them since.
+        con.execute(
+            "insert into audit.row_count_history values "
+            "('marts.fct_kpi_daily', 'an earlier run', cast(current_timestamp as timestamp), ?)",
+            [now * 5 // 4],
+        )
+    volume_checks = checks.fact_row_counts
+    result = dg.materialize(
+        [dbt_models, dbt_statistics_marts, published_marts, volume_checks],
+        selection=dg.AssetSelection.assets(published_marts.key)
+        | dg.AssetSelection.checks(*volume_checks.check_keys),
+        resources={"warehouse": WarehouseResource(path=str(path)), "dbt": dbt_cli_resource()},
+        raise_on_error=False,
+    )
+
+    assert not result.success
+    evaluations = {e.asset_key: e for e in result.get_asset_check_evaluations()}
+    assert set(evaluations) == {dg.AssetKey(key) for key in checks.GUARDED_FACTS}
+    failed = evaluations.pop(dg.AssetKey(["marts", "fct_kpi_daily"]))
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert failed.metadata["row_count"].value == now
+    assert failed.metadata["previous_row_count"].value == now * 5 // 4
+    assert failed.metadata["drop"].value == "20.0%"
+    assert all(e.passed for e in evaluations.values())
+    assert result.is_node_untouched("serving__published_marts")
+    assert not (tmp_path / "serving").exists()
+    with duckdb.connect(str(path)) as con:
+        counted = con.execute(
+            "select count(*) from audit.row_count_history where run_id = ?", [result.run_id]
+        ).fetchone()[0]
+    assert counted == len(checks.GUARDED_FACTS)

@@ -82,10 +82,11 @@ class WarehouseResource(dg.ConfigurableResource):
         finally:
             engine.close()
 
-    def row_count(self, table: str) -> int:
-        """Rows in ``schema.table`` on the target."""
+    def row_counts(self, tables: Sequence[str]) -> dict[str, int]:
+        """Rows in each ``schema.table`` on the target."""
         with self.engine() as engine:
-            return int(engine.query(f"select count(*) as n from {table}")["n"].iloc[0])
+            counted = {table: engine.query(f"select count(*) as n from {table}") for table in tables}
+        return {table: int(frame["n"].iloc[0]) for table, frame in counted.items()}
 
     @contextmanager
     def read_copy(self, tables: Sequence[str]) -> Iterator[duckdb.DuckDBPyConnection]:
