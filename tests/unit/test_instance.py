@@ -21,40 +21,27 @@ from value_pipeline import instance as embedded
 from value_pipeline.instance import PooledSqliteEventLogStorage, write_instance_yaml
 
 
-def materialization(run_id: str, asset: str) -> EventLogEntry:
-    event = DagsterEvent(
-        DagsterEventType.ASSET_MATERIALIZATION.value,
-        "job",
-        event_specific_data=StepMaterializationData(dg.AssetMaterialization(dg.AssetKey(asset))),
-    )
+def entry(run_id: str, event_type: DagsterEventType, data) -> EventLogEntry:
+    """A log entry of a Dagster event of ``event_type`` in ``run_id``."""
     return EventLogEntry(
         error_info=None,
         level=20,
         user_message="",
         run_id=run_id,
         timestamp=time.time(),
-        dagster_event=event,
+        dagster_event=DagsterEvent(event_type.value, "job", event_specific_data=data),
         job_name="job",
     )
+
+
+def materialization(run_id: str, asset: str) -> EventLogEntry:
+    data = StepMaterializationData(dg.AssetMaterialization(dg.AssetKey(asset)))
+    return entry(run_id, DagsterEventType.ASSET_MATERIALIZATION, data)
 
 
 def check_evaluation(run_id: str, asset: str) -> EventLogEntry:
-    event = DagsterEvent(
-        DagsterEventType.ASSET_CHECK_EVALUATION.value,
-        "job",
-        event_specific_data=dg.AssetCheckEvaluation(
-            asset_key=dg.AssetKey(asset), check_name="row_count", passed=True, metadata={}
-        ),
-    )
-    return EventLogEntry(
-        error_info=None,
-        level=20,
-        user_message="",
-        run_id=run_id,
-        timestamp=time.time(),
-        dagster_event=event,
-        job_name="job",
-    )
+    data = dg.AssetCheckEvaluation(asset_key=dg.AssetKey(asset), check_name="rows", passed=True, metadata={})
+    return entry(run_id, DagsterEventType.ASSET_CHECK_EVALUATION, data)
 
 
 @pytest.fixture
