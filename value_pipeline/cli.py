@@ -105,7 +105,6 @@ def run_job(settings: Settings, partition: str | None, full_refresh: bool = Fals
 
     Returns the ExecuteInProcessResult (``.success`` tells whether every step and blocking check passed).
     """
-
     from value_pipeline.definitions import defs
     from value_pipeline.instance import open_instance
 
