@@ -649,25 +649,21 @@ def validate(
     parameters: Mapping[str, Any] | None = None,
     samples: int = SAMPLE_ROWS,
 ) -> SuiteResult:
-    """Run ``suite`` on ``frame`` with GX Core; failures carry up to ``samples`` offending rows."""
-    import great_expectations as gx
+    """Run ``suite`` on ``frame`` with GX Core; failures carry up to ``samples`` offending rows.
 
+    GX first only decides pass or fail; a failing frame is validated again for the unexpected
+    values and rows, which cost three times the check itself (1.0 s against 0.3 s for the workflow
+    events' suite on a 1M-row chunk)."""
     started = time.perf_counter()
-    batch_definition = _batch_definition()
-    frame = _nanosecond_times(frame)
-    # GX takes ownership of what it is given: hand it a copy so the suite dict stays as loaded.
-    gx_suite = gx.ExpectationSuite(
-        name=suite["name"], expectations=json.loads(json.dumps(suite["expectations"]))
-    )
-    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
-        gx_suite,
-        result_format={
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": _nanosecond_times(frame)})
+    result = _run_suite(batch, suite, {"result_format": "BOOLEAN_ONLY"}, parameters)
+    if not result.success:
+        details = {
             "result_format": "SUMMARY",
             "partial_unexpected_count": samples,
             "include_unexpected_rows": True,
-        },
-        expectation_parameters=dict(parameters or {}),
-    )
+        }
+        result = _run_suite(batch, suite, details, parameters)
     failures = tuple(_failure(r, samples) for r in result.results if not r.success)
     return SuiteResult(
         suite=suite["name"],
@@ -676,6 +672,18 @@ def validate(
         evaluated=len(result.results),
         failures=failures,
         seconds=time.perf_counter() - started,
+    )
+
+
+def _run_suite(batch, suite: Mapping, result_format: dict, parameters: Mapping[str, Any] | None):
+    import great_expectations as gx
+
+    # GX takes ownership of what it is given: hand it a copy so the suite dict stays as loaded.
+    gx_suite = gx.ExpectationSuite(
+        name=suite["name"], expectations=json.loads(json.dumps(suite["expectations"]))
+    )
+    return batch.validate(
+        gx_suite, result_format=result_format, expectation_parameters=dict(parameters or {})
     )
 
 
