@@ -656,14 +656,14 @@ def validate(
     events' suite on a 1M-row chunk)."""
     started = time.perf_counter()
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": _nanosecond_times(frame)})
-    result = _run_suite(batch, suite, {"result_format": "BOOLEAN_ONLY"}, parameters)
+    result = _gx_validate(batch, suite, {"result_format": "BOOLEAN_ONLY"}, parameters)
     if not result.success:
         details = {
             "result_format": "SUMMARY",
             "partial_unexpected_count": samples,
             "include_unexpected_rows": True,
         }
-        result = _run_suite(batch, suite, details, parameters)
+        result = _gx_validate(batch, suite, details, parameters)
     failures = tuple(_failure(r, samples) for r in result.results if not r.success)
     return SuiteResult(
         suite=suite["name"],
@@ -675,7 +675,8 @@ def validate(
     )
 
 
-def _run_suite(batch, suite: Mapping, result_format: dict, parameters: Mapping[str, Any] | None):
+def _gx_validate(batch, suite: Mapping, result_format: dict, parameters: Mapping[str, Any] | None):
+    """One GX validation of ``batch`` against ``suite``, reporting in ``result_format``."""
     import great_expectations as gx
 
     # GX takes ownership of what it is given: hand it a copy so the suite dict stays as loaded.
