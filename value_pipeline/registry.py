@@ -1,162 +1,55 @@
 """The registry: version-controlled YAML of use cases, teams, KPIs, SLA policies, value chains,
 hypotheses, commitments (effective-dated: a restatement is a new row) and expansions.
 
-Parsing and validation are pure; ``registry_tables`` flattens a registry into the rows of the
-``raw.registry_*`` tables (docs/architecture.md). Errors name the file and the entry.
+Its schema is value_pipeline/registry_schema.py. Parsing is strict and pure: duplicate YAML keys,
+anchors and aliases, unknown keys (with the nearest valid one), wrong types and a registry that cannot
+produce the KPIs are errors naming the file and the entry. ``registry_tables`` flattens a registry into
+the rows of the ``raw.registry_*`` tables (docs/architecture.md).
 """
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-USE_CASE_STATUSES = {"identified", "in_progress", "automated", "retired"}
-DIRECTIONS = {"higher_is_better", "lower_is_better"}
-METRIC_CLASSES = {"business", "experience"}
-DESIGN_TYPES = {"randomised", "diff_in_diff", "before_after", "self_reported"}
-EVIDENCE_SOURCES = {"warehouse", "observations"}
+from value_pipeline.registry_schema import (
+    DATE_PATTERN,
+    KPI_UNITS,
+    SECTIONS,
+    SETTINGS,
+    TOP_LEVEL_KEYS,
+    TYPE_NAMES,
+    Key,
+    list_keys,
+    raw_tables,
+)
+
 # A survey or a report produces evidence; it is not an action that can be credited with value.
 NOT_ACTIONS = {"survey", "report", "analysis", "dashboard", "study"}
-SCOPE_TYPES = {"portfolio", "business_unit", "use_case", "team", "account"}
 
 
 class RegistryError(ValueError):
     """The registry cannot be used: the message names the file and the entry."""
 
 
-# Column names and SQL types of every raw.registry_* table, in order.
-TABLES: dict[str, list[tuple[str, str]]] = {
-    "registry_settings": [("setting_key", "VARCHAR"), ("setting_value", "VARCHAR")],
-    "registry_business_units": [
-        ("business_unit_id", "VARCHAR"),
-        ("business_unit_name", "VARCHAR"),
-        ("owner", "VARCHAR"),
-    ],
-    "registry_teams": [("team_id", "VARCHAR"), ("team_name", "VARCHAR"), ("business_unit_id", "VARCHAR")],
-    "registry_use_cases": [
-        ("use_case_id", "VARCHAR"),
-        ("use_case_name", "VARCHAR"),
-        ("process", "VARCHAR"),
-        ("owner", "VARCHAR"),
-        ("business_unit_id", "VARCHAR"),
-        ("primary_team_id", "VARCHAR"),
-        ("status", "VARCHAR"),
-        ("identified_date", "DATE"),
-        ("go_live_date", "DATE"),
-        ("baseline_days", "INTEGER"),
-        ("post_window_mode", "VARCHAR"),
-        ("value_target", "DOUBLE"),
-    ],
-    "registry_use_case_teams": [
-        ("use_case_id", "VARCHAR"),
-        ("team_id", "VARCHAR"),
-        ("team_order", "INTEGER"),
-    ],
-    "registry_kpis": [
-        ("kpi_id", "VARCHAR"),
-        ("kpi_name", "VARCHAR"),
-        ("definition", "VARCHAR"),
-        ("unit", "VARCHAR"),
-        ("direction", "VARCHAR"),
-        ("baseline", "DOUBLE"),
-        ("baseline_date", "DATE"),
-        ("target", "DOUBLE"),
-        ("target_date", "DATE"),
-        ("tolerance", "DOUBLE"),
-        ("owner", "VARCHAR"),
-        ("question_id", "VARCHAR"),
-    ],
-    "registry_sla_policies": [("priority", "VARCHAR"), ("use_case_id", "VARCHAR"), ("sla_hours", "DOUBLE")],
-    "registry_value_chains": [
-        ("value_chain_id", "VARCHAR"),
-        ("value_chain_name", "VARCHAR"),
-        ("insight_text", "VARCHAR"),
-        ("insight_evidence_source", "VARCHAR"),
-        ("action_text", "VARCHAR"),
-        ("action_kind", "VARCHAR"),
-        ("action_start_date", "DATE"),
-        ("action_owner", "VARCHAR"),
-        ("metric", "VARCHAR"),
-        ("metric_class", "VARCHAR"),
-        ("direction", "VARCHAR"),
-        ("design_type", "VARCHAR"),
-        ("evidence_source", "VARCHAR"),
-        ("use_case_id", "VARCHAR"),
-        ("pre_window_start", "DATE"),
-        ("pre_window_end", "DATE"),
-        ("post_window_start", "DATE"),
-        ("post_window_end", "DATE"),
-        ("unit_value", "DOUBLE"),
-        ("unit_value_currency", "VARCHAR"),
-        ("exposure", "DOUBLE"),
-        ("exposure_unit", "VARCHAR"),
-        ("action_cost_ref", "VARCHAR"),
-    ],
-    "registry_value_chain_teams": [
-        ("value_chain_id", "VARCHAR"),
-        ("team_id", "VARCHAR"),
-        ("group_name", "VARCHAR"),
-    ],
-    "registry_value_chain_rejections": [("value_chain_id", "VARCHAR"), ("reason", "VARCHAR")],
-    "registry_hypotheses": [
-        ("hypothesis_id", "VARCHAR"),
-        ("scope_type", "VARCHAR"),
-        ("scope_id", "VARCHAR"),
-        ("pain_points", "VARCHAR"),
-        ("value_drivers", "VARCHAR"),
-        ("assumptions", "VARCHAR"),
-        ("projected_roi", "DOUBLE"),
-        ("projected_value", "DOUBLE"),
-    ],
-    "registry_hypothesis_use_cases": [
-        ("hypothesis_id", "VARCHAR"),
-        ("use_case_id", "VARCHAR"),
-        ("planned_go_live_date", "DATE"),
-        ("assumed_adoption", "DOUBLE"),
-        ("assumed_monthly_value", "DOUBLE"),
-        ("assumed_cost", "DOUBLE"),
-        ("cost_ref", "VARCHAR"),
-    ],
-    "registry_commitments": [
-        ("commitment_id", "VARCHAR"),
-        ("hypothesis_id", "VARCHAR"),
-        ("kpi_id", "VARCHAR"),
-        ("scope_type", "VARCHAR"),
-        ("scope_id", "VARCHAR"),
-        ("baseline", "DOUBLE"),
-        ("target", "DOUBLE"),
-        ("deadline", "DATE"),
-        ("owner", "VARCHAR"),
-        ("terms", "VARCHAR"),
-        ("valid_from", "DATE"),
-        ("restatement_reason", "VARCHAR"),
-    ],
-    "registry_commitment_milestones": [
-        ("commitment_id", "VARCHAR"),
-        ("valid_from", "DATE"),
-        ("milestone_date", "DATE"),
-        ("milestone_target", "DOUBLE"),
-    ],
-    "registry_expansions": [
-        ("expansion_id", "VARCHAR"),
-        ("commitment_id", "VARCHAR"),
-        ("scope_name", "VARCHAR"),
-        ("scale", "DOUBLE"),
-        ("horizon_months", "INTEGER"),
-        ("rationale", "VARCHAR"),
-    ],
-}
+# Column names and SQL types of every raw.registry_* table, in order (derived from the schema).
+TABLES: dict[str, list[tuple[str, str]]] = raw_tables()
 
 
 @dataclass
 class Registry:
-    """A parsed, validated registry: one dict per entry, as written in the YAML."""
+    """A parsed, validated registry: one dict per entry, with typed values (dates as ``date``) and
+    defaults filled in; keys left out stay out."""
 
     source: str
     settings: dict[str, Any]
@@ -167,36 +60,196 @@ class Registry:
         return [str(e["id"]) for e in self.sections.get(section, [])]
 
 
-def _date(value: Any, where: str) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
+# --- YAML: strict loading ----------------------------------------------------------------------------
+
+
+class _Refused(yaml.YAMLError):
+    def __init__(self, mark: yaml.Mark, message: str):
+        super().__init__(message)
+        self.mark, self.message = mark, message
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys, anchors, aliases and merge keys, and leaves dates as text
+    (the schema checks them, naming the entry and key, instead of the YAML library raising)."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused(
+                event.start_mark,
+                "YAML anchors and aliases (&name, *name) are not allowed: write the value out",
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        if not isinstance(node, yaml.MappingNode):
+            raise _Refused(node.start_mark, "expected a mapping")
+        mapping: dict = {}
+        lines: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Refused(
+                    key_node.start_mark, "YAML merge keys (<<) are not allowed: write the keys out"
+                )
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool | None):
+                raise _Refused(key_node.start_mark, "a mapping key must be text")
+            line = key_node.start_mark.line + 1
+            if key in lines:
+                raise _Refused(key_node.start_mark, f"duplicate key {key!r} (first on line {lines[key]})")
+            lines[key] = line
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _load(text: str, source: str) -> dict:
+    """The YAML document of one registry file, which must be a non-empty mapping."""
     try:
-        return date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise RegistryError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from exc
+        doc = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+    except _Refused as exc:
+        raise RegistryError(f"{source}: line {exc.mark.line + 1}: {exc.message}") from exc
+    except (yaml.YAMLError, ValueError) as exc:
+        raise RegistryError(f"{source}: malformed YAML: {exc}") from exc
+    sections = ", ".join(f"{s.name}:" for s in SECTIONS)
+    if doc is None:
+        raise RegistryError(f"{source}: the registry is empty: it needs at least use_cases: and kpis:")
+    if not isinstance(doc, dict):
+        raise RegistryError(
+            f"{source}: the registry must be a mapping of settings and sections ({sections}), "
+            f"not {_kind(doc)}"
+        )
+    return doc
 
 
-def _number(value: Any, where: str) -> float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RegistryError(f"{where}: {value!r} is not a number")
-    return float(value)
+def _kind(value: Any) -> str:
+    return {list: "a list", dict: "a mapping", str: "text", bool: "true/false", type(None): "nothing"}.get(
+        type(value), "a number" if isinstance(value, int | float) else type(value).__name__
+    )
 
 
-def _entries(doc: dict, section: str, source: str) -> list[dict[str, Any]]:
-    entries = doc.get(section) or []
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise RegistryError(f"{source}: `{section}` must be a list of mappings")
-    return entries
+# --- Structure: the schema's keys, types and allowed values --------------------------------------------
 
 
-def _require(entry: dict, keys: tuple[str, ...], where: str) -> None:
-    missing = [k for k in keys if entry.get(k) in (None, "")]
+def _nearest(word: Any, valid: list[str]) -> str:
+    close = difflib.get_close_matches(str(word), valid, n=1)
+    return f"did you mean {close[0]!r}?" if close else f"one of {', '.join(valid)}"
+
+
+def _known(mapping: dict, valid: list[str], where: str) -> None:
+    for name in mapping:
+        if name not in valid:
+            raise RegistryError(f"{where}: unknown key {name!r} ({_nearest(name, valid)})")
+
+
+def _in_range(value: float, key: Key) -> bool:
+    return not (
+        (key.exclusive_minimum is not None and value <= key.exclusive_minimum)
+        or (key.minimum is not None and value < key.minimum)
+        or (key.maximum is not None and value > key.maximum)
+    )
+
+
+def _date(value: Any, where: str) -> date:
+    if isinstance(value, str) and re.fullmatch(DATE_PATTERN, value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise RegistryError(f"{where}: {value!r} is not a date (YYYY-MM-DD)")
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise RegistryError(f"{where}: {value!r} is not text (write it in quotes)")
+    return value
+
+
+def _value(value: Any, key: Key, where: str, sep: str = ".") -> Any:
+    """``value`` of ``key`` checked against the schema and typed; RegistryError names ``where.key``."""
+    at = f"{where}{sep}{key.name}"
+    if key.type == "text":
+        _text(value, at)
+        if key.allowed and value not in key.allowed:
+            close = difflib.get_close_matches(value, key.allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise RegistryError(f"{at}: {value!r} is not one of {', '.join(key.allowed)}{hint}")
+        if key.pattern and not re.fullmatch(key.pattern, value):
+            raise RegistryError(f"{at}: {value!r} does not match {key.pattern}")
+        return value
+    if key.type in ("integer", "number"):
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if not (whole or (key.type == "number" and isinstance(value, float) and math.isfinite(value))):
+            raise RegistryError(f"{at}: {value!r} is not a {TYPE_NAMES[key.type]}")
+        if not _in_range(value, key):
+            raise RegistryError(f"{where}: {key.name} must be {key.range_rule}")
+        return int(value) if key.type == "integer" else float(value)
+    if key.type == "date":
+        return _date(value, at)
+    if key.type == "text_map":
+        if not isinstance(value, dict):
+            raise RegistryError(f"{at}: must be a mapping, not {_kind(value)}")
+        return {name: _text(v, f"{at}.{name}") for name, v in value.items()}
+    if key.type == "mapping":
+        return _entry(value, key.keys, at)
+    if not isinstance(value, list):
+        raise RegistryError(f"{at}: must be a {TYPE_NAMES[key.type]}, not {_kind(value)}")
+    if key.type == "date_range":
+        if len(value) != 2:
+            raise RegistryError(f"{at}: must be [first day, last day]")
+        return [_date(v, f"{at}[{n}]") for n, v in enumerate(value)]
+    if key.type == "text_list":
+        return [_text(v, f"{at}[{n}]") for n, v in enumerate(value)]
+    return [_entry(item, key.keys, f"{at}[{n}]") for n, item in enumerate(value)]
+
+
+def _entry(raw: Any, keys: tuple[Key, ...], where: str) -> dict[str, Any]:
+    """One mapping checked against ``keys``: no unknown key, typed values, defaults, required keys."""
+    if not isinstance(raw, dict):
+        raise RegistryError(f"{where}: must be a mapping, not {_kind(raw)}")
+    _known(raw, [k.name for k in keys], where)
+    entry: dict[str, Any] = {}
+    for key in keys:
+        value = raw.get(key.name)
+        if value is None or value == "":
+            if key.default is not None:
+                entry[key.name] = key.default
+            continue
+        entry[key.name] = _value(value, key, where)
+    missing = [k.name for k in keys if k.required and k.name not in entry]
     if missing:
         raise RegistryError(f"{where}: missing {', '.join(missing)}")
+    return entry
+
+
+def _read(doc: dict, source: str) -> tuple[dict[str, Any], dict[str, list[dict]]]:
+    """The settings given and every section's entries of one registry document, checked and typed."""
+    _known(doc, list(TOP_LEVEL_KEYS), source)
+    settings = {
+        key.name: str(_value(doc[key.name], key, source, sep=": "))
+        for key in SETTINGS
+        if doc.get(key.name) not in (None, "")
+    }
+    sections: dict[str, list[dict]] = {}
+    for section in SECTIONS:
+        raw = [] if doc.get(section.name) is None else doc[section.name]
+        if not isinstance(raw, list):
+            raise RegistryError(f"{source}: `{section.name}` must be a list of mappings, not {_kind(raw)}")
+        sections[section.name] = []
+        for n, item in enumerate(raw):
+            ident = item.get("id") if isinstance(item, dict) else None
+            label = ident if isinstance(ident, str) and "id" in section.row_key else n
+            sections[section.name].append(_entry(item, section.keys, f"{source}: {section.name}[{label}]"))
+    return settings, sections
+
+
+# --- Meaning: references between entries and rules across keys ------------------------------------------
 
 
 def _check_unique(entries: list[dict], section: str, source: str) -> None:
@@ -210,14 +263,9 @@ def _check_unique(entries: list[dict], section: str, source: str) -> None:
         seen[key] = n
 
 
-def _one_of(value: Any, allowed: set[str], where: str) -> None:
-    if value not in allowed:
-        raise RegistryError(f"{where}: {value!r} is not one of {', '.join(sorted(allowed))}")
-
-
 def _action_rejection(chain: dict) -> str | None:
-    action = chain.get("action")
-    if not isinstance(action, dict) or not action.get("text"):
+    action = chain.get("action") or {}
+    if not action.get("text"):
         return "no action: a value chain credits an action, and this one names none"
     if str(action.get("kind", "")).lower() in NOT_ACTIONS:
         return f"the 'action' is a {action['kind']}, which produces evidence but is not an action"
@@ -226,55 +274,38 @@ def _action_rejection(chain: dict) -> str | None:
     return None
 
 
-def parse_registry(text: str, source: str) -> Registry:
-    """Parse and validate registry YAML; RegistryError names ``source`` and the offending entry."""
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RegistryError(f"{source}: malformed YAML: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise RegistryError(f"{source}: the registry must be a YAML mapping")
-    sections = {
-        s: _entries(doc, s, source)
-        for s in (
-            "business_units",
-            "teams",
-            "use_cases",
-            "kpis",
-            "sla_policies",
-            "value_chains",
-            "hypotheses",
-            "commitments",
-            "expansions",
-        )
-    }
-    for section in (
-        "business_units",
-        "teams",
-        "use_cases",
-        "kpis",
-        "value_chains",
-        "hypotheses",
-        "commitments",
-        "expansions",
-    ):
-        for n, entry in enumerate(sections[section]):
-            _require(entry, ("id",), f"{source}: {section}[{n}]")
-        # A commitment's id repeats once per restatement (checked in _check_commitments).
-        if section != "commitments":
-            _check_unique(sections[section], section, source)
-
-    units = set(str(u["id"]) for u in sections["business_units"])
-    teams = set(str(t["id"]) for t in sections["teams"])
-    for team in sections["teams"]:
-        if team.get("business_unit") not in units:
+def _check(given: dict[str, Any], sections: dict[str, list[dict]], source: str) -> Registry:
+    """Everything the schema alone cannot say: the KPIs can be produced, ids are unique, every reference
+    names an entry, and the rules across keys hold."""
+    for section in SECTIONS:
+        if section.needs_entries and not sections[section.name]:
             raise RegistryError(
-                f"{source}: teams[{team['id']}]: unknown business_unit {team.get('business_unit')!r}"
+                f"{source}: no `{section.name}` entries: {section.needs_entries}; add at least one"
+            )
+        if section.unique_id:
+            _check_unique(sections[section.name], section.name, source)
+    settings = {
+        k.name: given.get(k.name, str(k.default))
+        for k in SETTINGS
+        if k.name in given or k.default is not None
+    }
+    try:
+        ZoneInfo(settings["source_time_zone"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RegistryError(
+            f"{source}: source_time_zone: {settings['source_time_zone']!r} is not an IANA time zone"
+            " (e.g. Europe/Berlin)"
+        ) from exc
+
+    units = {u["id"] for u in sections["business_units"]}
+    teams = {t["id"] for t in sections["teams"]}
+    for team in sections["teams"]:
+        if team["business_unit"] not in units:
+            raise RegistryError(
+                f"{source}: teams[{team['id']}]: unknown business_unit {team['business_unit']!r}"
             )
     for uc in sections["use_cases"]:
         where = f"{source}: use_cases[{uc['id']}]"
-        _require(uc, ("name", "business_unit", "status"), where)
-        _one_of(uc["status"], USE_CASE_STATUSES, f"{where}.status")
         if uc["business_unit"] not in units:
             raise RegistryError(f"{where}: unknown business_unit {uc['business_unit']!r}")
         for team in uc.get("teams") or []:
@@ -282,23 +313,16 @@ def parse_registry(text: str, source: str) -> Registry:
                 raise RegistryError(f"{where}: unknown team {team!r}")
         if uc["status"] == "automated" and not uc.get("go_live_date"):
             raise RegistryError(f"{where}: an automated use case needs a go_live_date")
-        _date(uc.get("go_live_date"), f"{where}.go_live_date")
-        _date(uc.get("identified_date"), f"{where}.identified_date")
-        _number(uc.get("value_target", 0), f"{where}.value_target")
-    use_cases = set(str(u["id"]) for u in sections["use_cases"])
+    use_cases = {u["id"] for u in sections["use_cases"]}
     for kpi in sections["kpis"]:
         where = f"{source}: kpis[{kpi['id']}]"
-        _require(kpi, ("name", "unit", "direction", "target", "target_date", "baseline_date"), where)
-        _one_of(kpi["direction"], DIRECTIONS, f"{where}.direction")
-        if _date(kpi["target_date"], where) <= _date(kpi["baseline_date"], where):
+        if kpi["unit"] != KPI_UNITS[kpi["id"]]:
+            raise RegistryError(f"{where}.unit: {kpi['id']} is measured in {KPI_UNITS[kpi['id']]}")
+        if kpi["target_date"] <= kpi["baseline_date"]:
             raise RegistryError(f"{where}: target_date must be after baseline_date")
     for n, policy in enumerate(sections["sla_policies"]):
-        where = f"{source}: sla_policies[{n}]"
-        _require(policy, ("priority", "sla_hours"), where)
         if policy.get("use_case_id") and policy["use_case_id"] not in use_cases:
-            raise RegistryError(f"{where}: unknown use_case_id {policy['use_case_id']!r}")
-        if (_number(policy["sla_hours"], where) or 0) <= 0:
-            raise RegistryError(f"{where}: sla_hours must be positive")
+            raise RegistryError(f"{source}: sla_policies[{n}]: unknown use_case_id {policy['use_case_id']!r}")
     keys = [(p["priority"], p.get("use_case_id")) for p in sections["sla_policies"]]
     if len(keys) != len(set(keys)):
         raise RegistryError(f"{source}: sla_policies has two policies for the same priority and use case")
@@ -309,14 +333,9 @@ def parse_registry(text: str, source: str) -> Registry:
         where = f"{source}: value_chains[{chain['id']}]"
         reason = _action_rejection(chain)
         if reason:
-            rejected.append((str(chain["id"]), reason))
+            rejected.append((chain["id"], reason))
             continue
-        _require(chain, ("metric", "metric_class", "design"), where)
-        _one_of(chain["metric_class"], METRIC_CLASSES, f"{where}.metric_class")
-        _one_of(chain.get("direction", "higher_is_better"), DIRECTIONS, f"{where}.direction")
         design = chain["design"]
-        _one_of(design.get("type"), DESIGN_TYPES, f"{where}.design.type")
-        _one_of(design.get("evidence"), EVIDENCE_SOURCES, f"{where}.design.evidence")
         if design["evidence"] == "warehouse":
             if design.get("use_case_id") not in use_cases:
                 raise RegistryError(f"{where}: design.use_case_id must name a registry use case")
@@ -328,55 +347,38 @@ def parse_registry(text: str, source: str) -> Registry:
 
     _check_hypotheses(sections, use_cases, source)
     _check_commitments(sections, source)
-    _check_expansions(sections, source)
-    settings = {
-        "reporting_currency": str(doc.get("reporting_currency", "USD")),
-        "source_time_zone": str(doc.get("source_time_zone", "UTC")),
-        "registry_version": str(doc.get("registry_version", 1)),
-    }
+    commitments = {c["id"] for c in sections["commitments"]}
+    for expansion in sections["expansions"]:
+        if expansion["commitment_id"] not in commitments:
+            where = f"{source}: expansions[{expansion['id']}]"
+            raise RegistryError(f"{where}: unknown commitment_id {expansion['commitment_id']!r}")
     return Registry(source=source, settings=settings, sections=sections, rejected_value_chains=rejected)
 
 
 def _check_hypotheses(sections: dict, use_cases: set[str], source: str) -> None:
-    units = {str(u["id"]): u for u in sections["use_cases"]}
+    units = {u["id"]: u["business_unit"] for u in sections["use_cases"]}
     for hypothesis in sections["hypotheses"]:
         where = f"{source}: hypotheses[{hypothesis['id']}]"
-        _require(hypothesis, ("scope_type", "scope_id"), where)
-        _one_of(hypothesis["scope_type"], SCOPE_TYPES, f"{where}.scope_type")
         seen: set[str] = set()
         for n, plan in enumerate(hypothesis.get("use_cases") or []):
-            at = f"{where}.use_cases[{n}]"
-            if not isinstance(plan, dict):
-                raise RegistryError(f"{at}: must be a mapping")
-            _require(plan, ("use_case_id", "planned_go_live", "assumed_monthly_value"), at)
-            if plan["use_case_id"] not in use_cases:
-                raise RegistryError(f"{at}: unknown use_case_id {plan['use_case_id']!r}")
-            if plan["use_case_id"] in seen:
-                raise RegistryError(f"{at}: use case {plan['use_case_id']!r} is planned twice")
-            seen.add(plan["use_case_id"])
-            if hypothesis["scope_type"] == "business_unit" and (
-                units[plan["use_case_id"]]["business_unit"] != hypothesis["scope_id"]
-            ):
-                raise RegistryError(f"{at}: use case {plan['use_case_id']!r} is outside the scope")
-            _date(plan["planned_go_live"], f"{at}.planned_go_live")
-            adoption = _number(plan.get("assumed_adoption"), f"{at}.assumed_adoption")
-            if adoption is not None and not 0 < adoption <= 1:
-                raise RegistryError(f"{at}: assumed_adoption must be in (0, 1]")
-            for key in ("assumed_monthly_value", "assumed_cost"):
-                if (_number(plan.get(key), f"{at}.{key}") or 0) < 0:
-                    raise RegistryError(f"{at}: {key} must not be negative")
+            at, use_case = f"{where}.use_cases[{n}]", plan["use_case_id"]
+            if use_case not in use_cases:
+                raise RegistryError(f"{at}: unknown use_case_id {use_case!r}")
+            if use_case in seen:
+                raise RegistryError(f"{at}: use case {use_case!r} is planned twice")
+            seen.add(use_case)
+            if hypothesis["scope_type"] == "business_unit" and units[use_case] != hypothesis["scope_id"]:
+                raise RegistryError(f"{at}: use case {use_case!r} is outside the scope")
 
 
 def _check_commitments(sections: dict, source: str) -> None:
     """A commitment is one or more effective-dated versions sharing an id: the first version states it,
     each later one (a later valid_from) restates it and says why; kpi and scope never change."""
-    hypotheses = {str(h["id"]): h for h in sections["hypotheses"]}
-    kpis = {str(k["id"]): k for k in sections["kpis"]}
+    hypotheses = {h["id"] for h in sections["hypotheses"]}
+    kpis = {k["id"]: k for k in sections["kpis"]}
     versions: dict[str, list[dict]] = {}
     for commitment in sections["commitments"]:
-        where = f"{source}: commitments[{commitment['id']}]"
-        _require(commitment, ("kpi_id", "scope_type", "scope_id", "target", "deadline", "valid_from"), where)
-        where = f"{where} (valid_from {commitment['valid_from']})"
+        where = f"{source}: commitments[{commitment['id']}] (valid_from {commitment['valid_from']})"
         if commitment["kpi_id"] not in kpis:
             raise RegistryError(f"{where}: unknown kpi_id {commitment['kpi_id']!r}")
         if kpis[commitment["kpi_id"]]["unit"] != "currency":
@@ -386,26 +388,18 @@ def _check_commitments(sections: dict, source: str) -> None:
             )
         if commitment.get("hypothesis_id") and commitment["hypothesis_id"] not in hypotheses:
             raise RegistryError(f"{where}: unknown hypothesis_id {commitment['hypothesis_id']!r}")
-        _one_of(commitment["scope_type"], SCOPE_TYPES, f"{where}.scope_type")
         if commitment["scope_type"] not in ("business_unit", "use_case", "portfolio"):
             raise RegistryError(
                 f"{where}: realized value is tracked per portfolio, business_unit or use_case"
             )
-        valid_from = _date(commitment["valid_from"], f"{where}.valid_from")
-        if _date(commitment["deadline"], f"{where}.deadline") <= valid_from:
+        if commitment["deadline"] <= commitment["valid_from"]:
             raise RegistryError(f"{where}: deadline must be after valid_from")
-        if (_number(commitment["target"], f"{where}.target") or 0) <= 0:
-            raise RegistryError(f"{where}: target must be positive")
-        for n, milestone in enumerate(commitment.get("milestones") or []):
-            _require(milestone, ("date", "target"), f"{where}.milestones[{n}]")
-            _date(milestone["date"], f"{where}.milestones[{n}].date")
-            _number(milestone["target"], f"{where}.milestones[{n}].target")
-        versions.setdefault(str(commitment["id"]), []).append(commitment)
+        versions.setdefault(commitment["id"], []).append(commitment)
     for key, rows in versions.items():
-        rows.sort(key=lambda c: _date(c["valid_from"], key))
+        rows.sort(key=lambda c: c["valid_from"])
         for earlier, later in itertools.pairwise(rows):
             where = f"{source}: commitments[{key}] (valid_from {later['valid_from']})"
-            if _date(earlier["valid_from"], key) == _date(later["valid_from"], key):
+            if earlier["valid_from"] == later["valid_from"]:
                 raise RegistryError(f"{where}: two versions with the same valid_from")
             if not later.get("restatement_reason"):
                 raise RegistryError(f"{where}: a restated commitment needs a restatement_reason")
@@ -419,188 +413,76 @@ def _check_commitments(sections: dict, source: str) -> None:
             )
 
 
-def _check_expansions(sections: dict, source: str) -> None:
-    commitments = set(str(c["id"]) for c in sections["commitments"])
-    for expansion in sections["expansions"]:
-        where = f"{source}: expansions[{expansion['id']}]"
-        _require(expansion, ("commitment_id", "scope_name", "scale", "horizon_months"), where)
-        if expansion["commitment_id"] not in commitments:
-            raise RegistryError(f"{where}: unknown commitment_id {expansion['commitment_id']!r}")
-        if (_number(expansion["scale"], f"{where}.scale") or 0) <= 0:
-            raise RegistryError(f"{where}: scale (new scope's units per current unit) must be positive")
-        horizon = expansion["horizon_months"]
-        if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon <= 0:
-            raise RegistryError(f"{where}: horizon_months must be a positive whole number")
+# --- Entry points ------------------------------------------------------------------------------------
+
+
+def parse_registry(text: str, source: str) -> Registry:
+    """Parse and validate registry YAML; RegistryError names ``source`` and the offending entry."""
+    return _check(*_read(_load(text, source), source), source)
 
 
 def load_registry(landing_root: Path) -> Registry:
-    """Read ``<landing_root>/registry/*.yml`` (one file, or several whose sections are concatenated)."""
+    """Read ``<landing_root>/registry/*.yml`` (one file, or several whose sections are concatenated; a
+    setting may be given in one file only)."""
     folder = landing_root / "registry"
     files = sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]) if folder.is_dir() else []
     if not files:
         raise RegistryError(f"{folder}: no registry YAML file found")
     if len(files) == 1:
         return parse_registry(files[0].read_text(encoding="utf-8"), str(files[0]))
-    merged: dict[str, Any] = {}
+    settings: dict[str, Any] = {}
+    setting_files: dict[str, Path] = {}
+    sections: dict[str, list[dict]] = {s.name: [] for s in SECTIONS}
     for path in files:
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise RegistryError(f"{path}: malformed YAML: {exc}") from exc
-        for key, value in doc.items():
-            if isinstance(value, list):
-                merged.setdefault(key, []).extend(value)
-            else:
-                merged[key] = value
-    return parse_registry(yaml.safe_dump(merged), ", ".join(str(p) for p in files))
+        given, entries = _read(_load(path.read_text(encoding="utf-8"), str(path)), str(path))
+        for name, value in given.items():
+            if name in setting_files:
+                raise RegistryError(
+                    f"{path}: {name} is also set in {setting_files[name]}: set it in one file"
+                )
+            settings[name], setting_files[name] = value, path
+        for name, items in entries.items():
+            sections[name] += items
+    return _check(settings, sections, ", ".join(str(p) for p in files))
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, default=str)
+def _row(keys: tuple[Key, ...], entry: dict) -> list:
+    """The column values ``keys`` fill from ``entry``, in the order of registry_schema's columns."""
+    values: list = []
+    for key in keys:
+        value = entry.get(key.name)
+        if key.type == "mapping":
+            values += _row(key.keys, value or {})
+        elif key.column_name is None:
+            continue
+        elif key.type == "date_range":
+            values += value or [None, None]
+        elif key.store == "json":
+            values.append(None if value is None else json.dumps(value))
+        elif key.store == "first":
+            values.append(value[0] if value else None)
+        else:
+            values.append(value)
+    return values
 
 
 def registry_tables(registry: Registry) -> dict[str, list[tuple]]:
     """Rows of every raw.registry_* table (column order as in TABLES)."""
-    s = registry.sections
-    d = _date
-    tables: dict[str, list[tuple]] = {
-        "registry_settings": sorted(registry.settings.items()),
-        "registry_business_units": [(u["id"], u.get("name"), u.get("owner")) for u in s["business_units"]],
-        "registry_teams": [(t["id"], t.get("name"), t["business_unit"]) for t in s["teams"]],
-        "registry_use_cases": [
-            (
-                u["id"],
-                u["name"],
-                u.get("process"),
-                u.get("owner"),
-                u["business_unit"],
-                (u.get("teams") or [None])[0],
-                u["status"],
-                d(u.get("identified_date"), u["id"]),
-                d(u.get("go_live_date"), u["id"]),
-                int(u.get("baseline_days", 90)),
-                u.get("post_window", "to_date"),
-                float(u.get("value_target", 0)),
-            )
-            for u in s["use_cases"]
-        ],
-        "registry_use_case_teams": [
-            (u["id"], team, n) for u in s["use_cases"] for n, team in enumerate(u.get("teams") or [], start=1)
-        ],
-        "registry_kpis": [
-            (
-                k["id"],
-                k["name"],
-                k.get("definition"),
-                k["unit"],
-                k["direction"],
-                float(k.get("baseline", 0)),
-                d(k["baseline_date"], k["id"]),
-                float(k["target"]),
-                d(k["target_date"], k["id"]),
-                float(k.get("tolerance", 0.10)),
-                k.get("owner"),
-                k.get("question_id"),
-            )
-            for k in s["kpis"]
-        ],
-        "registry_sla_policies": [
-            (p["priority"], p.get("use_case_id"), float(p["sla_hours"])) for p in s["sla_policies"]
-        ],
-        "registry_value_chains": [],
-        "registry_value_chain_teams": [],
-        "registry_value_chain_rejections": list(registry.rejected_value_chains),
-        "registry_hypotheses": [
-            (
-                h["id"],
-                h.get("scope_type"),
-                h.get("scope_id"),
-                _json(h.get("pain_points")),
-                _json(h.get("value_drivers")),
-                _json(h.get("assumptions")),
-                h.get("projected_roi"),
-                h.get("projected_value"),
-            )
-            for h in s["hypotheses"]
-        ],
-        "registry_hypothesis_use_cases": [
-            (
-                h["id"],
-                p["use_case_id"],
-                d(p["planned_go_live"], h["id"]),
-                p.get("assumed_adoption"),
-                float(p["assumed_monthly_value"]),
-                float(p.get("assumed_cost", 0)),
-                p.get("cost_ref"),
-            )
-            for h in s["hypotheses"]
-            for p in h.get("use_cases") or []
-        ],
-        "registry_commitments": [
-            (
-                c["id"],
-                c.get("hypothesis_id"),
-                c["kpi_id"],
-                c["scope_type"],
-                c["scope_id"],
-                float(c.get("baseline", 0)),
-                float(c["target"]),
-                d(c["deadline"], c["id"]),
-                c.get("owner"),
-                _json(c.get("terms")),
-                d(c["valid_from"], c["id"]),
-                c.get("restatement_reason"),
-            )
-            for c in s["commitments"]
-        ],
-        "registry_commitment_milestones": [
-            (c["id"], d(c["valid_from"], c["id"]), d(m["date"], c["id"]), float(m["target"]))
-            for c in s["commitments"]
-            for m in c.get("milestones") or []
-        ],
-        "registry_expansions": [
-            (
-                e["id"],
-                e["commitment_id"],
-                e["scope_name"],
-                float(e["scale"]),
-                int(e["horizon_months"]),
-                e.get("rationale"),
-            )
-            for e in s["expansions"]
-        ],
-    }
-    for chain in s["value_chains"]:
-        design, insight, action = chain["design"], chain.get("insight") or {}, chain["action"]
-        pre, post = design.get("pre_window") or [None, None], design.get("post_window") or [None, None]
-        tables["registry_value_chains"].append(
-            (
-                chain["id"],
-                chain.get("name"),
-                insight.get("text"),
-                insight.get("evidence_source"),
-                action["text"],
-                action.get("kind"),
-                d(action["start_date"], chain["id"]),
-                action.get("owner"),
-                chain["metric"],
-                chain["metric_class"],
-                chain.get("direction", "higher_is_better"),
-                design["type"],
-                design["evidence"],
-                design.get("use_case_id"),
-                d(pre[0], chain["id"]),
-                d(pre[1], chain["id"]),
-                d(post[0], chain["id"]),
-                d(post[1], chain["id"]),
-                chain.get("unit_value"),
-                chain.get("unit_value_currency"),
-                chain.get("exposure"),
-                chain.get("exposure_unit"),
-                chain.get("action_cost_ref"),
-            )
-        )
-        for group in ("treatment", "control"):
-            for team in design.get(f"{group}_teams") or []:
-                tables["registry_value_chain_teams"].append((chain["id"], team, group))
+    tables: dict[str, list[tuple]] = {name: [] for name in TABLES}
+    tables["registry_settings"] = sorted(registry.settings.items())
+    for section in SECTIONS:
+        for entry in registry.sections[section.name]:
+            tables[section.table].append(tuple(_row(section.keys, entry)))
+            owner = tuple(entry[k] for k in section.row_key)
+            for path, key in list_keys(section.keys):
+                items = entry
+                for name in path:
+                    items = items.get(name) or {}
+                for n, item in enumerate(items or [], start=1):
+                    row = [*owner, item] if key.type == "text_list" else [*owner, *_row(key.keys, item)]
+                    row += [n] if key.table.position_column else []
+                    row += [key.table.tag[1]] if key.table.tag else []
+                    tables[key.table.table].append(tuple(row))
+        if section.rejected_table:
+            tables[section.rejected_table[0]] = list(registry.rejected_value_chains)
     return tables
