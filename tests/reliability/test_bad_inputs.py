@@ -25,7 +25,8 @@ import pytest
 from tests.reliability.conftest import assert_same, copy_landing, new_home, snapshot
 from value_pipeline.config import DEMO_REGISTRY
 from value_pipeline.contracts import load_contracts
-from value_pipeline.landing import LandingError, load_source
+from value_pipeline.landing import LandingError, ensure_raw_tables, load_source, write_registry
+from value_pipeline.landing.validate import validate_landing
 from value_pipeline.registry import RegistryError, load_registry
 
 GOOD_DAY, BAD_DAY = "2025-05-01", "2025-05-02"
@@ -94,6 +95,8 @@ class Bad:
     error: str | None = None
     error_names: str | None = None
     source_time_zone: str = "UTC"
+    # (file lines, lines holding no row) of the bad delivery in raw.load_audit, where checked.
+    lines: tuple[int, int] | None = None
 
 
 def wf(event_id: str, **changes: str) -> str:
@@ -132,7 +135,33 @@ def file_case(content: bytes | str | None, error: str, name: str = "events.csv",
     return Bad(kwargs.pop("source", "workflow_events"), files={name: content}, error=error, **kwargs)
 
 
-WF, BERLIN = "workflow_events", {"source_time_zone": "Europe/Berlin"}
+WF = "workflow_events"
+
+
+def two_sheet_workbook() -> bytes:
+    """A benefits workbook whose second sheet holds rows too (once ignored without a word)."""
+    header, rows = GOOD["finance_benefits"]
+    frames = [pd.DataFrame([r.split(",") for r in part], columns=header.split(",")) for part in (rows, rows)]
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frames[0].to_excel(writer, sheet_name="Sheet1", index=False)
+        frames[1].to_excel(writer, sheet_name="Q3", index=False)
+    return buffer.getvalue()
+
+
+def many_files_one_open_quote(files: int = 6, rows: int = 95) -> dict[str, str]:
+    """``files`` daily files read together; one has an unterminated quote on line 7 (DuckDB once
+    returned the rows before it and dropped the rest of that file without an error)."""
+    out = {}
+    for f in range(files):
+        lines = [wf(f"f{f}-{i}") for i in range(rows)]
+        if f == 2:
+            lines[5] = wf(f"f{f}-5", actor_id='"a1')
+        out[f"events_{f}.csv"] = "\n".join([GOOD[WF][0], *lines]) + "\n"
+    return out
+
+
+BERLIN = {"source_time_zone": "Europe/Berlin"}
 DUPLICATE = "duplicate key (event_id) within the delivery"
 CASES: dict[str, Bad] = {
     # --- row level: quarantined with line, column and reason; the rest of the delivery loads ---
@@ -207,7 +236,76 @@ CASES: dict[str, Bad] = {
     "negative_duration": row_case(
         "ai_usage", "u3,2025-05-01T11:00:00Z,copilot,chat,-1", "duration_s", "must be at least 0"
     ),
+    # --- implausible dates and timestamps (issue 25): quarantined naming the rule ---
+    "epoch_placeholder_timestamp": row_case(
+        WF, wf("e3", event_ts="1970-01-01T00:00:00Z"), "event_ts", "a placeholder date"
+    ),
+    "open_ended_end_date": row_case(
+        "hr_roster", "u3,cs_amer,true,2024-06-01,agent,9999-12-31", "end_date", "a placeholder date"
+    ),
+    "excel_zero_date": row_case(
+        "survey_responses", "r3,p3,s1,1899-12-30,q1,4,1,5,cs_amer", "wave_date", "a placeholder date"
+    ),
+    "sql_minimum_timestamp": row_case(
+        "ai_usage", "u3,1900-01-01 00:00:00,copilot,chat,5", "event_ts", "a placeholder date"
+    ),
+    "timestamp_before_plausible_range": row_case(
+        WF, wf("e3", event_ts="2003-03-04T10:00:00Z"), "event_ts", "the earliest plausible date"
+    ),
+    "date_in_the_future": row_case(
+        "observations", "VC01,s2,control,post,handle_minutes,5.0,2031-01-01,1", "observed_on", "in the future"
+    ),
+    "period_month_years_ahead": row_case(
+        "finance_benefits", "UC03,2040-01-01,revenue,5,USD,estimated", "period_month", "more than 5 years"
+    ),
+    "infinity_timestamp": row_case(WF, wf("e3", event_ts="infinity"), "event_ts", "not a valid timestamp"),
+    "minus_infinity_timestamp": row_case(
+        WF, wf("e3", event_ts="-infinity"), "event_ts", "not a valid timestamp"
+    ),
+    "infinity_date": row_case(
+        "survey_responses", "r3,p3,s1,infinity,q1,4,1,5,cs_amer", "wave_date", "not a valid date"
+    ),
+    "offset_out_of_range": row_case(
+        WF, wf("e3", event_ts="2025-05-02T08:00:00+99:00"), "event_ts", "UTC offset outside -14:00..+14:00"
+    ),
+    "offset_just_past_fourteen_hours": row_case(
+        WF, wf("e3", event_ts="2025-05-02T08:00:00-14:30"), "event_ts", "UTC offset outside"
+    ),
+    "quoted_line_break_in_id": row_case(
+        WF, wf("e3", case_id='"c\n3"'), "case_id", "holds a line break or NUL byte", lines=(5, 2)
+    ),
+    "nul_byte_in_value": row_case(WF, wf("e3", actor_id="a\x001"), "actor_id", "holds a line break or NUL"),
+    "bad_row_after_blank_lines": Bad(
+        WF,
+        files={"events.csv": text().replace("\n", "\n\n", 2) + wf("e3", event_type="escalated") + "\n"},
+        quarantined=(("", 6, "event_type", "not one of opened"),),
+        lines=(6, 3),
+    ),
+    "bad_row_after_a_quoted_line_break": Bad(
+        WF,
+        rows=(wf("e3", actor_id='"line one\nline two"'), wf("e4", case_id="")),
+        quarantined=(("", 4, "actor_id", "holds a line break"), ("", 6, "case_id", "required value missing")),
+        lines=(6, 2),
+    ),
+    "snapshot_redelivery_with_bad_row": row_case(
+        "finance_fx_rates", "JPY,2025-05-01,-0.0065", "rate_to_reporting", "must be greater than 0"
+    ),
     # --- tolerated variants, and classes no single row shows (see docs/bad_inputs.md): loaded ---
+    "cr_only_line_endings": Bad(WF, files={"events.csv": text(newline="\r")}),
+    "cr_only_next_to_lf_files": Bad(
+        WF,
+        files={
+            "events.csv": text(newline="\r"),
+            "more.csv": text().replace("e1,", "e7,").replace("e2,", "e8,"),
+        },
+        accepted=4,
+    ),
+    "blank_lines_inside_file": Bad(
+        WF, files={"events.csv": text().replace("\n", "\n\n", 2) + "\n\n"}, lines=(7, 5)
+    ),
+    "quote_inside_unquoted_value": Bad(WF, rows=(wf("e3", actor_id='a"1'),), accepted=3),
+    "every_value_quoted": Bad(WF, files={"events.csv": columns(text(), lambda f: [f'"{v}"' for v in f])}),
+    "no_final_line_break": Bad(WF, files={"events.csv": text().rstrip("\n")}),
     "bom_and_semicolons": Bad(WF, files={"events.csv": "\ufeff" + text().replace(",", ";")}),
     "extra_column": Bad(WF, files={"events.csv": columns(text(), lambda f: [*f, f[0] + "_crm"])}),
     "crlf_line_endings": Bad(WF, files={"events.csv": text(newline="\r\n")}),
@@ -259,6 +357,23 @@ CASES: dict[str, Bad] = {
     "file_outside_dt_folder": file_case(
         None, "must be inside a dt=YYYY-MM-DD folder", "workflow_events/events.csv"
     ),
+    "unterminated_quote_among_many_files": Bad(
+        WF,
+        files=many_files_one_open_quote(),
+        error="line 7: a quoted value opened on this line is never closed",
+        error_names="events_2.csv",
+    ),
+    "whitespace_only_line": file_case(text().replace("\n", "\n   \n", 1), "Expected Number of Columns: 9"),
+    "lone_cr_inside_lf_file": file_case(text().replace("\n", "\r", 2), "cannot read the file"),
+    "second_worksheet": file_case(
+        two_sheet_workbook(), "2 non-empty sheets (Sheet1, Q3)", "benefits.xlsx", source="finance_benefits"
+    ),
+    "future_dt_folder": file_case(
+        None,
+        "the delivery is dated in the future",
+        "workflow_events/dt=2031-01-01/events.csv",
+        error_names="dt=2031-01-01",
+    ),
     "invalid_dt_folder_date": file_case(
         None,
         "folder name is not a valid dt=YYYY-MM-DD date",
@@ -271,6 +386,15 @@ CASES: dict[str, Bad] = {
 def write(path: Path, content: bytes | str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+
+
+def fresh_warehouse(landing: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse with the landing's registry and empty raw tables (as the con fixture)."""
+    con = duckdb.connect(":memory:")
+    con.execute("set TimeZone = 'UTC'")
+    write_registry(con, load_registry(landing))
+    ensure_raw_tables(con)
+    return con
 
 
 def raw_state(con, source: str) -> dict[str, list]:
@@ -302,6 +426,21 @@ def test_bad_input(landing: Path, con, case: Bad):
         assert raw_state(con, case.source) == before, "a file-level error must change nothing"
         return
 
+    good_rows = len(GOOD[case.source][1])
+    if contract.on_quarantine == "refuse" and case.quarantined:
+        # A snapshot re-delivery with quarantined rows is refused naming the rows; the previous stays.
+        with pytest.raises(LandingError) as error:
+            load_source(con, landing, contract, source_time_zone=case.source_time_zone)
+        message = str(error.value)
+        for _, line, _, reason in case.quarantined:
+            assert f"line {line}: " in message and reason in message, message
+        assert f"would replace the delivery of {GOOD_DAY}" in message and name in message, message
+        assert raw_state(con, case.source) == before, "the previous delivery must stay current"
+        # As the first delivery of the source, the same rows are quarantined (checked below).
+        shutil.rmtree(landing / contract.folder / f"dt={GOOD_DAY}")
+        con = fresh_warehouse(landing)
+        good_rows, before = 0, raw_state(con, case.source)
+
     result = load_source(con, landing, contract, source_time_zone=case.source_time_zone)
     table = contract.raw_table
     got = con.execute(
@@ -316,7 +455,7 @@ def test_bad_input(landing: Path, con, case: Bad):
         f"select count(*) from raw.{table} where _partition_date = ?", [BAD_DAY]
     ).fetchone()
     assert accepted == (case.accepted,), "the valid rows of the delivery must be loaded"
-    assert (result.accepted - len(GOOD[case.source][1]), result.quarantined) == (case.accepted, len(got))
+    assert (result.accepted - good_rows, result.quarantined) == (case.accepted, len(got))
     earlier = con.execute(
         f"select * exclude (_batch_id, _loaded_at) from raw.{table} where _partition_date = ? order by all",
         [GOOD_DAY],
@@ -329,6 +468,12 @@ def test_bad_input(landing: Path, con, case: Bad):
     ).fetchone()
     if case.accepted or case.quarantined:
         assert audit == (case.accepted + len(got), case.accepted, len(got))
+    file_lines, non_data = con.execute(
+        "select sum(file_lines), sum(non_data_lines) from raw.load_audit where _partition_date = ?", [BAD_DAY]
+    ).fetchone()
+    assert (file_lines or 0) - (non_data or 0) == (audit[0] or 0), "lines holding rows = rows landed"
+    if case.lines:
+        assert (file_lines, non_data) == case.lines
 
 
 REGISTRY_CASES = {
@@ -399,7 +544,7 @@ def test_failed_run_leaves_marts_and_raw_at_the_last_good_version(
 
 def test_catalogue_documents_every_case():
     doc = (Path(__file__).parents[2] / "docs" / "bad_inputs.md").read_text()
-    missing = [c for c in [*CASES, *REGISTRY_CASES] if f"`{c}`" not in doc]
+    missing = [c for c in [*CASES, *REGISTRY_CASES, *DISCOVERY_CASES] if f"`{c}`" not in doc]
     assert missing == [], "docs/bad_inputs.md lacks a row for these cases"
     assert pd.Series(list(CASES)).is_unique
 
@@ -468,3 +613,74 @@ def test_marts_stay_at_the_last_good_version_when_dbt_fails(money_and_case_defec
     _, _, home = money_and_case_defects_run
     marts = {k: v for k, v in snapshot(home.warehouse).items() if k.startswith("marts.")}
     assert_same({k: v for k, v in reference.items() if k.startswith("marts.")}, marts)
+
+
+# --- discovery: every file under the landing root is loaded or listed with why ---
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """A file (or symbolic link) next to a good delivery, and how discovery must report it."""
+
+    path: str
+    reason: str
+    refused: bool
+    content: str | None = None
+    # A symbolic link at ``path`` to a copy of the good delivery's folder (or file).
+    link_to: str | None = None
+
+
+DISCOVERY_CASES = {
+    "hidden_lock_file": Unplaced(f"{WF}/dt={GOOD_DAY}/.~lock.events.csv#", "hidden", False),
+    "spark_success_marker": Unplaced(f"{WF}/dt={GOOD_DAY}/_SUCCESS", "hidden", False),
+    "excel_lock_file": Unplaced(f"finance/dt={GOOD_DAY}/~$benefits.xlsx", "hidden or temporary", False),
+    "readme_in_contract_folder": Unplaced(f"{WF}/README.md", "not a data file", False),
+    "file_at_landing_root": Unplaced("notes.txt", "not inside a contract folder", False),
+    "unrelated_folder": Unplaced("archive/old.md", "is not a contract folder", False),
+    "registry_folder_stray_file": Unplaced("registry/notes.md", "not a registry file", False),
+    "finance_name_variant": Unplaced(
+        f"finance/dt={GOOD_DAY}/benefits-2026-07.csv", "the name matches no contract of finance/", True
+    ),
+    "nested_dt_folder": Unplaced(f"{WF}/dt={GOOD_DAY}/dt={BAD_DAY}/events.csv", "nested folder", True),
+    "file_in_non_dt_subfolder": Unplaced(f"{WF}/incoming/events.csv", "is not a dt=YYYY-MM-DD folder", True),
+    "unsupported_data_format": Unplaced(f"{WF}/dt={GOOD_DAY}/events.tsv", "unsupported format", True),
+    "compressed_parquet": Unplaced(f"{WF}/dt={GOOD_DAY}/events.parquet.gz", "unsupported format", True),
+    "misspelt_contract_folder": Unplaced(
+        f"workflow_event/dt={GOOD_DAY}/events.csv", "did you mean 'workflow_events'", True
+    ),
+    "symlinked_dt_folder": Unplaced(f"{WF}/dt={BAD_DAY}", "a symbolic link to a folder", True, link_to="dir"),
+    "symlinked_file": Unplaced(f"{WF}/dt={BAD_DAY}/events.csv", "a symbolic link", True, link_to="file"),
+}
+
+
+@pytest.mark.parametrize("policy", ["refuse", "warn"])
+@pytest.mark.parametrize("case", DISCOVERY_CASES.values(), ids=DISCOVERY_CASES.keys())
+def test_discovery_lists_or_refuses_every_file(landing: Path, tmp_path: Path, case: Unplaced, policy: str):
+    """`validate` lists the file with why it was not loaded; the policy decides refuse or warn."""
+    good = landing / WF / f"dt={GOOD_DAY}" / "events.csv"
+    write(good, text())
+    registry = landing / "registry" / "registry.yml"
+    registry.write_text(registry.read_text() + f"\nunplaced_data_files: {policy}\n")
+    target = landing / case.path
+    if case.link_to:
+        copy = tmp_path / "elsewhere" / "events.csv"
+        write(copy, text().replace("e1,", "e5,").replace("e2,", "e6,"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(copy.parent if case.link_to == "dir" else copy)
+    else:
+        write(target, case.content if case.content is not None else text())
+
+    report = validate_landing(landing)
+
+    listed = {f.relative_path: f for f in report.not_loaded}
+    assert case.path in listed, f"{case.path} must be listed as not loaded: {list(listed)}"
+    assert case.reason in listed[case.path].reason
+    refused = case.refused and policy == "refuse"
+    assert report.refused(listed[case.path]) == refused
+    errors = [s.error for s in report.sources if s.error] + [report.landing_error or ""]
+    named = [e for e in errors if case.path in e and case.reason in e]
+    assert bool(named) == refused, errors
+    assert report.ok == (not refused)
+    events = next(s for s in report.sources if s.source == WF)
+    if events.result is not None:
+        assert events.result.landed == 2, "only the good delivery is loaded"

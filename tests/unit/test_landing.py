@@ -110,7 +110,12 @@ def test_bad_rows_go_to_quarantine_with_file_line_column_and_reason(con, landing
     audit = rows(con, "select landed_rows, accepted_rows, quarantined_rows from raw.load_audit")
     assert audit == [(8, 2, 6)]
     records = [json.loads(r) for (r,) in rows(con, "select record from raw.quarantine order by source_line")]
-    assert records[3] == dict(zip(HEADER.split(","), bad[3].split(","), strict=True)), "the row as delivered"
+    delivered = dict(zip(HEADER.split(","), bad[3].split(","), strict=True))
+    # Contract columns the file does not have are recorded as null.
+    delivered |= {
+        c.name: None for c in load_contracts()["workflow_events"].columns if c.name not in delivered
+    }
+    assert records[3] == delivered, "the row as delivered"
     assert records[2]["case_id"] is None and records[5]["event_id"] == "e1"
 
 
@@ -167,7 +172,7 @@ def test_batches_hold_whole_partitions(landing):
     }.items():
         for name in names:
             deliver(landing, day, name, HEADER + "\n" + "\n".join(GOOD) + "\n")
-    files = discover(landing, load_contracts()["workflow_events"])
+    files, _ = discover(landing, load_contracts()["workflow_events"])
     one_file = files[0].path.stat().st_size
     days = [[str(f.partition_date)[-2:] for f in group] for group in batches(files, batch_bytes=one_file + 1)]
     assert days == [["01", "01"], ["02", "03"]], "a partition is never split; a batch closes once full"
@@ -264,3 +269,17 @@ def test_event_files_outside_a_partition_folder_are_refused(con, landing):
     (landing / "workflow_events" / "events.csv").write_text(HEADER + "\n")
     with pytest.raises(LandingError, match="must be inside a dt=YYYY-MM-DD folder"):
         load_events(con, landing)
+
+
+def test_a_raw_table_from_before_a_new_optional_column_gets_it_and_keeps_its_rows(con, landing):
+    """A warehouse built before ``activity`` joined the contract: the column is added (NULL for the old
+    rows) and a new load fills it by name, not by position."""
+    deliver(landing, "2025-05-01", "events.csv", HEADER + "\n" + GOOD[0] + "\n")
+    load_events(con, landing)
+    con.execute("alter table raw.workflow_events drop column activity")
+    deliver(landing, "2025-05-02", "events.csv", HEADER + ",activity\n" + GOOD[1] + ",Resolve ticket\n")
+    load_events(con, landing)
+    assert rows(con, "select event_id, activity, _source_line from raw.workflow_events order by 1") == [
+        ("e1", None, 2),
+        ("e2", "Resolve ticket", 2),
+    ]

@@ -6,7 +6,9 @@ validate``, the Great Expectations suites and the contracts page of the docs all
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -49,6 +51,11 @@ class Column:
     first_of_month: bool = False
     currency: bool = False
     pseudonymise: bool = False
+    # Plausible range of a date or timestamp (docs/bad_inputs.md): no earlier than ``earliest`` (an ISO
+    # date; None = the registry's earliest date minus a few years) and no later than ``future`` (a
+    # DuckDB interval) after the run's date.
+    earliest: str | None = None
+    future: str = "1 day"
 
     @property
     def sql_type(self) -> str:
@@ -77,6 +84,9 @@ class Contract:
     key: tuple[str, ...] = ()
     file_stem: str | None = None
     row_rules: tuple[RowRule, ...] = field(default=())
+    # Snapshot sources: a new delivery with quarantined rows is refused (``refuse``: the previous
+    # delivery stays current and the load fails naming the rows) or loaded without them (``load``).
+    on_quarantine: str = "load"
 
     @property
     def is_event_source(self) -> bool:
@@ -107,7 +117,10 @@ COLUMN_KEYS = {
     "first_of_month",
     "currency",
     "pseudonymise",
+    "earliest",
+    "future",
 }
+FUTURE_PATTERN = re.compile(r"^\d+ (day|month|year)s?$")
 
 
 def _parse(path: Path) -> Contract:
@@ -116,6 +129,8 @@ def _parse(path: Path) -> Contract:
         # An unquoted comma in a YAML flow mapping silently splits a description into bogus keys.
         if unknown_keys := set(c) - COLUMN_KEYS:
             raise ValueError(f"{path}: column {c.get('name')!r} has unknown keys {sorted(unknown_keys)}")
+        if c.get("type") not in {"date", "timestamp"} and {"earliest", "future"} & set(c):
+            raise ValueError(f"{path}: column {c.get('name')!r}: earliest and future are for dates")
     columns = tuple(
         Column(
             name=c["name"],
@@ -130,6 +145,8 @@ def _parse(path: Path) -> Contract:
             first_of_month=bool(c.get("first_of_month", False)),
             currency=bool(c.get("currency", False)),
             pseudonymise=bool(c.get("pseudonymise", False)),
+            earliest=_earliest(c.get("earliest"), path, c["name"]),
+            future=_future(c.get("future", "1 day"), path, c["name"]),
         )
         for c in spec["columns"]
     )
@@ -146,7 +163,31 @@ def _parse(path: Path) -> Contract:
         key=tuple(spec.get("key") or ()),
         file_stem=spec.get("file_stem"),
         row_rules=tuple(RowRule(**r) for r in spec.get("row_rules") or ()),
+        on_quarantine=_on_quarantine(spec, path),
     )
+
+
+def _on_quarantine(spec: dict, path: Path) -> str:
+    default = "refuse" if spec["kind"] == "snapshot" else "load"
+    value = spec.get("on_quarantine", default)
+    if value not in {"refuse", "load"}:
+        raise ValueError(f"{path}: on_quarantine must be refuse or load, not {value!r}")
+    return value
+
+
+def _earliest(value, path: Path, name: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError as exc:
+        raise ValueError(f"{path}: column {name!r}: earliest {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _future(value, path: Path, name: str) -> str:
+    if not FUTURE_PATTERN.match(str(value)):
+        raise ValueError(f"{path}: column {name!r}: future {value!r} is not like '1 day' or '5 years'")
+    return str(value)
 
 
 @cache

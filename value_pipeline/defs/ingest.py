@@ -8,7 +8,8 @@ from value_pipeline.contracts import Contract, load_contracts
 from value_pipeline.defs.partitions import daily_partitions
 from value_pipeline.defs.resources import LandingResource, WarehouseResource
 from value_pipeline.engines.shipping import ship_load, ship_registry
-from value_pipeline.landing import LoadResult, load_source, write_registry
+from value_pipeline.landing import LandingError, LoadResult, load_source, write_registry
+from value_pipeline.landing.discovery import REFUSE, NotLoaded, not_loaded
 from value_pipeline.registry import TABLES, load_registry
 
 RECONCILIATION_CHECK = "landed_equals_accepted_plus_quarantined"
@@ -28,6 +29,11 @@ OWNERS = ["team:data-platform"]
 )
 def registry(landing: LandingResource, warehouse: WarehouseResource):
     reg = load_registry(landing.path)
+    # A refused file outside every contract folder fails the run here, before anything is loaded.
+    try:
+        unplaced = not_loaded(landing.path, reg.settings.get("unplaced_data_files", REFUSE))
+    except LandingError as exc:
+        raise dg.Failure(str(exc)) from exc
     with warehouse.connect() as con:
         counts = write_registry(con, reg)
         if warehouse.ships:
@@ -36,6 +42,8 @@ def registry(landing: LandingResource, warehouse: WarehouseResource):
     for key in REGISTRY_KEYS:
         table = key.path[-1]
         metadata = {"dagster/row_count": counts[table], "registry": dg.MetadataValue.path(reg.source)}
+        if table == "registry_settings":
+            metadata["files_not_loaded"] = _not_loaded_md(unplaced)
         if table == "registry_value_chain_rejections":
             metadata["rejected_value_chains"] = dg.MetadataValue.json(
                 [{"value_chain_id": i, "reason": r} for i, r in reg.rejected_value_chains]
@@ -43,8 +51,20 @@ def registry(landing: LandingResource, warehouse: WarehouseResource):
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
 
+def _not_loaded_md(files: list[NotLoaded]) -> dg.MetadataValue:
+    """Every file not loaded, with why, as a Markdown table (or a sentence when there is none)."""
+    if not files:
+        return dg.MetadataValue.md("every file was loaded")
+    rows = "\n".join(f"| `{f.relative_path}` | {f.reason} |" for f in files)
+    return dg.MetadataValue.md(f"| file | why not loaded |\n|---|---|\n{rows}")
+
+
 def _reconcile(warehouse: WarehouseResource, result: LoadResult) -> dg.AssetCheckResult:
-    """Landed rows (as read) must equal rows now in the raw table plus rows now in quarantine."""
+    """The files' own lines that hold rows must equal rows now in the raw table plus in quarantine.
+
+    The line count comes from the files themselves (raw.load_audit.file_lines - non_data_lines), not
+    from the rows the parser returned, so a parser that drops lines fails this check.
+    """
     if not result.files:
         return dg.AssetCheckResult(
             check_name=RECONCILIATION_CHECK, passed=True, metadata={"files": 0, "note": "nothing delivered"}
@@ -60,9 +80,14 @@ def _reconcile(warehouse: WarehouseResource, result: LoadResult) -> dg.AssetChec
         ).fetchone()[0]
     return dg.AssetCheckResult(
         check_name=RECONCILIATION_CHECK,
-        passed=result.landed == accepted + quarantined,
+        passed=result.data_lines == result.landed == accepted + quarantined,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"landed": result.landed, "accepted_in_raw": accepted, "quarantined_in_raw": quarantined},
+        metadata={
+            "data_lines": result.data_lines,
+            "landed": result.landed,
+            "accepted_in_raw": accepted,
+            "quarantined_in_raw": quarantined,
+        },
     )
 
 
@@ -82,6 +107,7 @@ def _metadata(result: LoadResult) -> dict:
             else "no rows quarantined"
         ),
         "batch_id": result.batch_id,
+        "files_not_loaded": _not_loaded_md(result.not_loaded),
     }
 
 
@@ -114,9 +140,16 @@ def _contract_asset(contract: Contract) -> dg.AssetsDefinition:
         partitions: set[date] | None = None
         if partitioned:
             partitions = {date.fromisoformat(k) for k in context.partition_keys}
-        tz = load_registry(landing.path).settings["source_time_zone"]
+        settings = load_registry(landing.path).settings
         with warehouse.connect() as con:
-            result = load_source(con, landing.path, contract, partitions=partitions, source_time_zone=tz)
+            result = load_source(
+                con,
+                landing.path,
+                contract,
+                partitions=partitions,
+                source_time_zone=settings["source_time_zone"],
+                unplaced_data_files=settings.get("unplaced_data_files", REFUSE),
+            )
             if warehouse.ships:
                 with warehouse.engine() as engine:
                     ship_load(con, engine, contract.raw_table, result)

@@ -13,7 +13,14 @@ from pathlib import Path
 import duckdb
 
 from value_pipeline.contracts import Contract, load_contracts
-from value_pipeline.landing.discovery import LandingError, LandingFile, discover
+from value_pipeline.landing.discovery import (
+    REFUSE,
+    LandingError,
+    LandingFile,
+    NotLoaded,
+    discover,
+    not_loaded,
+)
 from value_pipeline.landing.readers import (
     UnreadableFiles,
     drop_batch,
@@ -21,7 +28,12 @@ from value_pipeline.landing.readers import (
     quote_ident,
     read_batch,
 )
-from value_pipeline.landing.validation import ValidationContext, validation_sql
+from value_pipeline.landing.validation import (
+    FALLBACK_EARLIEST,
+    YEARS_BEFORE_REGISTRY,
+    ValidationContext,
+    validation_sql,
+)
 from value_pipeline.registry import TABLES, Registry, load_registry, registry_tables
 
 QUARANTINE_DDL = """
@@ -32,8 +44,15 @@ create table if not exists raw.quarantine (
 LOAD_AUDIT_DDL = """
 create table if not exists raw.load_audit (
     source varchar, _partition_date date, source_file varchar, landed_rows bigint, accepted_rows bigint,
-    quarantined_rows bigint, _batch_id varchar, _loaded_at timestamp
+    quarantined_rows bigint, _batch_id varchar, _loaded_at timestamp, file_lines bigint,
+    non_data_lines bigint
 )"""
+# The file's own line count (docs/bad_inputs.md): file_lines - non_data_lines = landed_rows.
+# Warehouses created before these columns get them added.
+LOAD_AUDIT_LINES = (
+    "alter table raw.load_audit add column if not exists file_lines bigint",
+    "alter table raw.load_audit add column if not exists non_data_lines bigint",
+)
 # Landed bytes read and validated at a time (about 1.5M workflow-event rows): small enough that a
 # batch's sort for line numbers and duplicate keys stays in memory, large enough that per-statement
 # costs do not matter. Gzip files count at a typical CSV compression ratio.
@@ -55,6 +74,9 @@ class FileLoad:
     landed: int
     accepted: int
     quarantined: int
+    # The file's own lines, and those that hold no row (header, blank and continuation lines).
+    file_lines: int | None = None
+    non_data_lines: int | None = None
 
 
 @dataclass
@@ -65,6 +87,8 @@ class LoadResult:
     batch_id: str
     files: list[FileLoad] = field(default_factory=list)
     reasons: dict[str, int] = field(default_factory=dict)
+    # Files of the contract's folder that were not loaded, each with why (under a warn policy).
+    not_loaded: list[NotLoaded] = field(default_factory=list)
 
     @property
     def landed(self) -> int:
@@ -79,6 +103,11 @@ class LoadResult:
         return sum(f.quarantined for f in self.files)
 
     @property
+    def data_lines(self) -> int:
+        """Lines that hold a row, counted from the files themselves (not from the parser's rows)."""
+        return sum((f.file_lines or 0) - (f.non_data_lines or 0) for f in self.files)
+
+    @property
     def partitions(self) -> list[date]:
         return sorted({f.partition_date for f in self.files})
 
@@ -89,8 +118,22 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, contracts: Iterable[Contra
     for contract in contracts or load_contracts().values():
         cols = ", ".join(f"{quote_ident(name)} {sql_type}" for name, sql_type in contract.raw_columns())
         con.execute(f"create table if not exists raw.{contract.raw_table} ({cols})")
+        # A warehouse built before a contract gained an optional column gets it (empty for old rows).
+        present = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'raw' and table_name = ?",
+                [contract.raw_table],
+            ).fetchall()
+        }
+        for name, sql_type in contract.raw_columns():
+            if name not in present:
+                con.execute(f"alter table raw.{contract.raw_table} add column {quote_ident(name)} {sql_type}")
     con.execute(QUARANTINE_DDL)
     con.execute(LOAD_AUDIT_DDL)
+    for statement in LOAD_AUDIT_LINES:
+        con.execute(statement)
 
 
 def _registry_loaded(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -101,6 +144,36 @@ def _registry_loaded(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         ).fetchall()
     }
     return {k: v for k, v in REFERENCE_TABLES.items() if f"registry_{k}" in present}
+
+
+def earliest_plausible_date(con: duckdb.DuckDBPyConnection) -> str:
+    """The earliest plausible date of landed data, from the registry in ``raw.registry_*``.
+
+    The registry's ``earliest_plausible_date`` setting when given, else its earliest date of any kind
+    minus YEARS_BEFORE_REGISTRY years, else FALLBACK_EARLIEST.
+    """
+    columns = con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = 'raw' "
+        "and table_name like 'registry\\_%' escape '\\' and data_type = 'DATE'"
+    ).fetchall()
+    if ("registry_settings",) in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'raw'"
+    ).fetchall():
+        setting = con.execute(
+            "select max(try_cast(setting_value as date)) from raw.registry_settings "
+            "where setting_key = 'earliest_plausible_date'"
+        ).fetchone()[0]
+        if setting is not None:
+            return setting.isoformat()
+    if not columns:
+        return FALLBACK_EARLIEST
+    union = " union all ".join(
+        f"select min({quote_ident(c)}) as d from raw.{quote_ident(t)}" for t, c in columns
+    )
+    earliest = con.execute(f"select min(d) from ({union})").fetchone()[0]
+    if earliest is None:
+        return FALLBACK_EARLIEST
+    return earliest.replace(year=earliest.year - YEARS_BEFORE_REGISTRY, day=1).isoformat()
 
 
 def batches(files: Sequence[LandingFile], batch_bytes: int = BATCH_BYTES) -> list[list[LandingFile]]:
@@ -133,28 +206,38 @@ def load_source(
     source_time_zone: str = "UTC",
     batch_id: str | None = None,
     batch_bytes: int = BATCH_BYTES,
+    unplaced_data_files: str = REFUSE,
+    earliest: str | None = None,
 ) -> LoadResult:
     """Load every file of ``contract`` (event sources: only ``partitions`` when given).
 
     Each delivered partition is replaced as a whole, so re-running a load changes nothing; partitions
     without files are left as they are. Files are read and validated in batches of whole partitions
     (``batch_bytes`` of landed data each), all in one transaction: a file-level problem in any batch
-    raises LandingError and the load changes nothing.
+    raises LandingError and the load changes nothing. ``unplaced_data_files``: the discovery policy
+    (refuse or warn); ``earliest``: the earliest plausible date (default: ``earliest_plausible_date``).
     """
     batch_id = batch_id or uuid.uuid4().hex[:12]
     result = LoadResult(source=contract.name, batch_id=batch_id)
-    files = discover(landing_root, contract, partitions)
+    # A source with no files still gets its empty, typed raw table: models reading it see no rows,
+    # never a missing table.
+    ensure_raw_tables(con, [contract])
+    files, result.not_loaded = discover(landing_root, contract, partitions, policy=unplaced_data_files)
     if not files:
         return result
-    ensure_raw_tables(con, [contract])
     # Offsets are converted explicitly; the session zone only decides what "now" is for future checks.
     con.execute("set TimeZone = 'UTC'")
-    ctx = ValidationContext(source_time_zone=source_time_zone, reference_tables=_registry_loaded(con))
+    ctx = ValidationContext(
+        source_time_zone=source_time_zone,
+        reference_tables=_registry_loaded(con),
+        earliest=earliest or earliest_plausible_date(con),
+    )
     reasons: Counter[str] = Counter()
     con.execute("begin transaction")
     try:
+        deliveries = sorted({f.partition_date for f in files})
         for group in batches(files, batch_bytes):
-            reasons.update(_load_batch(con, contract, group, ctx, batch_id))
+            reasons.update(_load_batch(con, contract, group, ctx, batch_id, deliveries))
         con.execute("commit")
     except UnreadableFiles as exc:
         con.execute("rollback")
@@ -164,12 +247,12 @@ def load_source(
         con.execute("rollback")
         raise
     # The audit rows this load wrote are the per-file counts.
-    for source_file, partition, landed, accepted, quarantined in con.execute(
-        f"select source_file, _partition_date, landed_rows, accepted_rows, quarantined_rows "
-        f"from raw.load_audit where _batch_id = '{batch_id}' and source = '{contract.name}' "
+    for row in con.execute(
+        f"select source_file, _partition_date, landed_rows, accepted_rows, quarantined_rows, file_lines, "
+        f"non_data_lines from raw.load_audit where _batch_id = '{batch_id}' and source = '{contract.name}' "
         f"order by _partition_date, source_file"
     ).fetchall():
-        result.files.append(FileLoad(source_file, partition, landed, accepted, quarantined))
+        result.files.append(FileLoad(*row))
     result.reasons = dict(sorted(reasons.items(), key=lambda item: -item[1]))
     return result
 
@@ -180,8 +263,12 @@ def _load_batch(
     files: list[LandingFile],
     ctx: ValidationContext,
     batch_id: str,
+    deliveries: list[date],
 ) -> dict[str, int]:
-    """Replace the partitions of ``files`` in raw, quarantine and load audit; returns reason counts."""
+    """Replace the partitions of ``files`` in raw, quarantine and load audit; returns reason counts.
+
+    ``deliveries``: every partition of this load (a snapshot's latest one becomes current).
+    """
     batch = f"_batch_{contract.name}"
     checked = f"{batch}_checked"
     read_batch(con, contract, files, batch)
@@ -190,15 +277,19 @@ def _load_batch(
     except duckdb.Error as exc:
         # The rollback that follows drops the batch's temp tables.
         raise LandingError(f"{contract.name}: validation failed: {exc}") from exc
-    drop_batch(con, batch)
+    drop_batch(con, batch, keep_files=True)
+    if contract.on_quarantine == "refuse" and not contract.is_event_source:
+        _keep_previous_snapshot(con, contract, checked, deliveries)
 
     typed = ", ".join(quote_ident(c.target) for c in contract.columns)
+    # Columns named: a migrated table has a newer contract column after the load metadata.
+    raw_names = ", ".join(quote_ident(name) for name, _ in contract.raw_columns())
     delivered = f"(select distinct _partition_date from {checked})"
     stamp = "cast(current_timestamp as timestamp)"
     con.execute(f"delete from raw.{contract.raw_table} where _partition_date in {delivered}")
     con.execute(
-        f"insert into raw.{contract.raw_table} select {typed}, extra, _source_file, _source_line, "
-        f"_partition_date, '{batch_id}', {stamp} from {checked} where _reason is null "
+        f"insert into raw.{contract.raw_table} ({raw_names}) select {typed}, extra, _source_file, "
+        f"_source_line, _partition_date, '{batch_id}', {stamp} from {checked} where _reason is null "
         f"order by _partition_date, _source_file, _source_line"
     )
     con.execute(
@@ -213,11 +304,13 @@ def _load_batch(
     )
     con.execute(
         f"""insert into raw.load_audit
-        select '{contract.name}', _partition_date, _source_file, count(*),
-               count(*) filter (where _reason is null), count(*) filter (where _reason is not null),
-               '{batch_id}', {stamp}
-        from {checked} group by _partition_date, _source_file"""
+        select '{contract.name}', c._partition_date, c._source_file, count(*),
+               count(*) filter (where c._reason is null), count(*) filter (where c._reason is not null),
+               '{batch_id}', {stamp}, any_value(f._file_lines), any_value(f._non_data_lines)
+        from {checked} as c join {batch}_files as f on f._source_file = c._source_file
+        group by c._partition_date, c._source_file"""
     )
+    drop_batch(con, batch)
     reasons = dict(
         con.execute(
             f"select _reason, count(*) from {checked} where _reason is not null group by 1"
@@ -225,6 +318,36 @@ def _load_batch(
     )
     con.execute(f"drop table {checked}")
     return reasons
+
+
+def _keep_previous_snapshot(
+    con: duckdb.DuckDBPyConnection, contract: Contract, checked: str, deliveries: list[date]
+) -> None:
+    """Refuse a snapshot re-delivery with quarantined rows: it would replace the previous delivery
+    (and figures published from it) without those rows. The rollback keeps the previous one current."""
+    latest = deliveries[-1]
+    bad = con.execute(
+        f"select _source_file, _source_line, _reason, count(*) over () from {checked} "
+        f"where _reason is not null and _partition_date = ? order by _source_file, _source_line limit 3",
+        [latest],
+    ).fetchall()
+    if not bad:
+        return
+    previous = con.execute(
+        f"select max(_partition_date) from raw.{quote_ident(contract.raw_table)} where _partition_date <= ?",
+        [latest],
+    ).fetchone()[0]
+    if previous is None and len(deliveries) > 1:
+        previous = deliveries[-2]
+    if previous is None:
+        return
+    rows = "; ".join(f"{file} line {line}: {reason}" for file, line, reason, _ in bad)
+    more = f" and {bad[0][3] - len(bad)} more" if bad[0][3] > len(bad) else ""
+    raise LandingError(
+        f"{bad[0][0]}: {bad[0][3]} row(s) of this {contract.name} delivery would be quarantined "
+        f"({rows}{more}); it would replace the delivery of {previous} without them, so it is refused "
+        "and the previous delivery stays current. Fix the rows and deliver the file again."
+    )
 
 
 def write_registry(con: duckdb.DuckDBPyConnection, registry: Registry) -> dict[str, int]:
@@ -255,7 +378,17 @@ def load_landing(landing_root: Path, warehouse_path: Path) -> dict[str, LoadResu
         write_registry(con, registry)
         ensure_raw_tables(con)
         tz = registry.settings["source_time_zone"]
+        policy = registry.settings.get("unplaced_data_files", REFUSE)
+        not_loaded(landing_root, policy)
+        earliest = earliest_plausible_date(con)
         return {
-            name: load_source(con, landing_root, contract, source_time_zone=tz)
+            name: load_source(
+                con,
+                landing_root,
+                contract,
+                source_time_zone=tz,
+                unplaced_data_files=policy,
+                earliest=earliest,
+            )
             for name, contract in load_contracts().items()
         }

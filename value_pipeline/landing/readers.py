@@ -8,8 +8,11 @@ each row. Typing and validation happen afterwards, in SQL, over the whole batch.
 from __future__ import annotations
 
 import csv
+import gzip
 import itertools
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -22,6 +25,10 @@ from value_pipeline.landing.discovery import (
     read_header_line,
     sniff_delimiter,
 )
+from value_pipeline.landing.lines import LineCount, count_lines, csv_records
+
+# Threads counting the lines of landed files while DuckDB reads them.
+COUNT_WORKERS = 2
 
 
 def normalise(name: str) -> str:
@@ -158,9 +165,17 @@ def _select_parquet(con: duckdb.DuckDBPyConnection, contract: Contract, files: l
 def _register_xlsx(con: duckdb.DuckDBPyConnection, contract: Contract, file: LandingFile, view: str) -> str:
     check_xlsx(file)
     try:
-        frame = pd.read_excel(file.path, dtype=str, engine="openpyxl")
+        sheets = pd.read_excel(file.path, dtype=str, engine="openpyxl", sheet_name=None)
     except Exception as exc:  # openpyxl raises many unrelated types for a damaged workbook
         raise LandingError(f"{file.relative_path}: cannot read the workbook ({exc})") from exc
+    # Rows on a second sheet would be ignored without a word: a workbook has one sheet of data.
+    filled = [name for name, sheet in sheets.items() if not (sheet.columns.empty and sheet.empty)]
+    if len(filled) > 1:
+        raise LandingError(
+            f"{file.relative_path}: the workbook has {len(filled)} non-empty sheets ({', '.join(filled)}); "
+            "only one is allowed: deliver each sheet as its own file or remove the others"
+        )
+    frame = sheets[filled[0]] if filled else next(iter(sheets.values()))
     if frame.columns.empty:
         raise LandingError(
             f"{file.relative_path}: the workbook's first sheet is empty (a header row is required)"
@@ -195,20 +210,32 @@ def read_batch(
         selects.append(_register_xlsx(con, contract, file, f"_xlsx_{table}_{n}"))
 
     con.execute(f"create or replace temp table {table}_rows as {_empty(contract)}")
-    try:
-        # One INSERT per reader keeps each file's rows in line order (insertion order is preserved).
-        for select in selects:
-            con.execute(f"insert into {table}_rows {select}")
-    except duckdb.Error as exc:
-        raise UnreadableFiles(files, exc) from exc
+    # The files' own lines are counted while DuckDB reads their rows (numpy and zlib free the GIL).
+    with ThreadPoolExecutor(max_workers=COUNT_WORKERS) as pool:
+        counts = {f.path: pool.submit(_count, f) for f in files if f.format in {"csv", "jsonl"}}
+        try:
+            # One INSERT per reader keeps each file's rows in line order (insertion order is preserved).
+            for select in selects:
+                con.execute(f"insert into {table}_rows {select}")
+        except duckdb.Error as exc:
+            raise UnreadableFiles(files, exc) from exc
+        lines = {path: future.result() for path, future in counts.items()}
     paths = {str(f.path): f for f in files}
+    # Header rows: line 1 of CSV and Excel files holds the column names.
+    headers = [1 if f.format in {"csv", "xlsx"} else 0 for f in paths.values()]
+    counted = [lines.get(f.path) for f in paths.values()]
     file_list = pd.DataFrame(
         {
             "_file": list(paths),
             "_source_file": [f.relative_path for f in paths.values()],
             "_partition_date": [f.partition_date for f in paths.values()],
-            # Header rows: line 1 of CSV and Excel files holds the column names.
-            "_first_line": [2 if f.format in {"csv", "xlsx"} else 1 for f in paths.values()],
+            "_first_line": [h + 1 for h in headers],
+            "_header_lines": headers,
+            "_counted_lines": pd.array([c.lines if c else None for c in counted], dtype="Int64"),
+            "_expected_rows": pd.array(
+                [c.records - h - c.blank if c else None for c, h in zip(counted, headers, strict=True)],
+                dtype="Int64",
+            ),
         }
     )
     con.register(f"{table}_file_list", file_list)
@@ -217,9 +244,14 @@ def read_batch(
     con.execute(
         f"""
         create or replace temp table {table}_files as
-        select l.*, r._first_rowid, r._rows = r._rowid_span as _contiguous
+        select l.*, r._first_rowid, coalesce(r._rows, 0) as _rows,
+               coalesce(r._rows = r._rowid_span, true) as _contiguous,
+               -- Parquet and Excel files have rows, not lines: their lines are rows plus header.
+               coalesce(l._counted_lines, coalesce(r._rows, 0) + l._header_lines) as _file_lines,
+               -- Header, blank and continuation lines, from the line count alone (not the rows read).
+               coalesce(l._counted_lines - l._expected_rows, l._header_lines) as _non_data_lines
         from {table}_file_list as l
-        join (
+        left join (
             select _file, min(rowid) as _first_rowid, count(*) as _rows,
                    max(rowid) - min(rowid) + 1 as _rowid_span
             from {table}_rows group by _file
@@ -230,23 +262,146 @@ def read_batch(
     broken = con.execute(f"select _source_file from {table}_files where not _contiguous limit 1").fetchone()
     if broken:
         raise RuntimeError(f"{broken[0]}: rows were not read contiguously; line numbers would be wrong")
+    _reconcile(con, contract, table, paths, lines)
+    line = "r.rowid - f._first_rowid + f._first_line"
+    joins = ""
+    if _map_lines(con, table, paths):
+        line = f"coalesce(m._line, {line})"
+        joins = f"left join {table}_lines as m on m._file = r._file and m._index = r.rowid - f._first_rowid"
     # A view, not a table: the validation reads it once, so the rows are not written a second time.
     con.execute(
         f"""
         create or replace temp view {table} as
         select r.* exclude (_file), f._source_file, cast(f._partition_date as date) as _partition_date,
-               cast(r.rowid - f._first_rowid + f._first_line as bigint) as _source_line
+               cast({line} as bigint) as _source_line
         from {table}_rows as r
         join {table}_files as f on f._file = r._file
+        {joins}
         """
     )
 
 
-def drop_batch(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Drop what ``read_batch`` created for ``table``."""
+def _map_lines(con: duckdb.DuckDBPyConnection, table: str, paths: dict[str, LandingFile]) -> bool:
+    """Temp table ``{table}_lines``: the physical line of each row of the files whose rows are not on
+    consecutive lines (blank lines, quoted line breaks); False when every file's are."""
+    odd = con.execute(
+        f"select _file, _rows from {table}_files where _non_data_lines > _header_lines and _rows > 0"
+    ).fetchall()
+    frames = []
+    for name, rows in odd:
+        file = paths[name]
+        if file.format == "csv":
+            records = csv_records(file.path, file.compressed, sniff_delimiter(read_header_line(file)))
+            starts = [start for start, _ in records][1:]
+        else:
+            opener = gzip.open if file.compressed else open
+            with opener(file.path, "rb") as handle:
+                starts = [n for n, text in enumerate(handle, start=1) if text.strip()]
+        if len(starts) == rows:
+            frames.append(pd.DataFrame({"_file": name, "_index": range(rows), "_line": starts}))
+    if not frames:
+        return False
+    con.register(f"{table}_line_list", pd.concat(frames, ignore_index=True))
+    con.execute(f"create or replace temp table {table}_lines as select * from {table}_line_list")
+    con.unregister(f"{table}_line_list")
+    return True
+
+
+def _count(file: LandingFile) -> LineCount:
+    return count_lines(file.path, file.compressed, quoted=file.format == "csv")
+
+
+def _reconcile(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    table: str,
+    paths: dict[str, LandingFile],
+    lines: dict[Path, LineCount],
+) -> None:
+    """Check every text file's rows against its own lines.
+
+    A CSV file's lines are its header, blank lines, rows and continuation lines of quoted values;
+    a JSON Lines file's are rows and blank lines (see ``lines``). A file whose rows fall short of (or
+    exceed) its lines raises LandingError naming the file and the first line at fault.
+    """
+    disagree = con.execute(
+        f"select _file, _rows from {table}_files where _expected_rows <> _rows order by _source_file"
+    ).fetchall()
+    for name, rows in disagree:
+        file = paths[name]
+        if not _recount_agrees(file, rows):
+            raise LandingError(_shortfall(con, contract, table, file, rows, lines[file.path]))
+        con.execute(f"update {table}_files set _non_data_lines = _file_lines - _rows where _file = ?", [name])
+
+
+def _recount_agrees(file: LandingFile, rows: int) -> bool:
+    """The slower, exact count: quote parity miscounts a quote inside an unquoted value (``5"``)."""
+    if file.format == "jsonl":
+        opener = gzip.open if file.compressed else open
+        with opener(file.path, "rb") as handle:
+            return sum(1 for line in handle if line.strip()) == rows
+    records = csv_records(file.path, file.compressed, sniff_delimiter(read_header_line(file)))
+    return sum(1 for _ in records) - 1 == rows
+
+
+def _shortfall(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    table: str,
+    file: LandingFile,
+    rows: int,
+    count: LineCount,
+) -> str:
+    """The message for a file whose rows do not account for its lines, naming the first line at fault."""
+    summary = (
+        f"{rows} rows were read from {count.lines} lines ({count.blank} blank), so some lines are "
+        "neither loaded nor quarantined; the file is refused"
+    )
+    where = f"{file.relative_path}: "
+    if count.open_quote_line is not None:
+        return (
+            f"{where}line {count.open_quote_line}: a quoted value opened on this line is never closed "
+            f"(unterminated quote); {summary}"
+        )
+    if file.format == "csv":
+        line = _first_unread_line(con, contract, table, file)
+        if line is not None:
+            return f"{where}line {line}: this line was not read as a row; {summary}"
+    return where + summary
+
+
+def _first_unread_line(
+    con: duckdb.DuckDBPyConnection, contract: Contract, table: str, file: LandingFile
+) -> int | None:
+    """The first line where Python's csv module and DuckDB's rows of ``file`` disagree."""
+    header = read_header_line(file)
+    delimiter = sniff_delimiter(header)
+    names = next(iter(_split_header(header, delimiter)))
+    mapping, _ = _map_columns(contract, names, file.relative_path)
+    index = {normalise(n): i for i, n in enumerate(names)}
+    compared = list(mapping)
+    select = ", ".join(quote_ident(c) for c in compared)
+    read = con.execute(
+        f"select {select} from {table}_rows where _file = ? order by rowid", [str(file.path)]
+    ).fetchall()
+    records = csv_records(file.path, file.compressed, delimiter)
+    next(records, None)
+    for n, (line, fields) in enumerate(records):
+        if n >= len(read) or len(fields) != len(names):
+            return line
+        delivered = tuple(fields[index[c]] or None for c in compared)
+        if delivered != tuple(v or None for v in read[n]):
+            return line
+    return None
+
+
+def drop_batch(con: duckdb.DuckDBPyConnection, table: str, keep_files: bool = False) -> None:
+    """Drop what ``read_batch`` created for ``table`` (``keep_files``: all but the per-file counts)."""
     con.execute(f"drop view if exists {table}")
     con.execute(f"drop table if exists {table}_rows")
-    con.execute(f"drop table if exists {table}_files")
+    con.execute(f"drop table if exists {table}_lines")
+    if not keep_files:
+        con.execute(f"drop table if exists {table}_files")
 
 
 class UnreadableFiles(Exception):
