@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,6 +17,15 @@ DEMO_REGISTRY = PROJECT_ROOT / "assets" / "registry" / "demo_registry.yml"
 # beyond it DuckDB spills. 2 GB keeps a 50M-event build's process tree under 4 GB (3.17 GiB measured:
 # dbt 2.43, the Dagster process 0.70; with 3 GB: 4.21 GiB, 1,691 s instead of 2,330 s; docs/benchmarks.md).
 DUCKDB_MEMORY_LIMIT = "2GB"
+DEFAULT_HOME = PROJECT_ROOT / "data"
+DEFAULT_START_DATE = date(2025, 1, 1)
+# What a landing root of its own gets a folder of its own for (docs/own_data.md, "One home per landing").
+PROJECT_PATHS = {
+    "VALUE_PIPELINE_WAREHOUSE": ("warehouse", "warehouse.duckdb"),
+    "VALUE_PIPELINE_SERVING": ("serving",),
+    "VALUE_PIPELINE_REPORTS": ("reports",),
+    "DAGSTER_HOME": ("dagster_home",),
+}
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        home = Path(os.environ.get("VALUE_PIPELINE_HOME", PROJECT_ROOT / "data")).resolve()
+        home = Path(os.environ.get("VALUE_PIPELINE_HOME", DEFAULT_HOME)).resolve()
         return cls(
             home=home,
             landing_root=Path(os.environ.get("VALUE_PIPELINE_LANDING", home / "landing")).resolve(),
@@ -47,7 +59,9 @@ class Settings:
             reports_root=Path(os.environ.get("VALUE_PIPELINE_REPORTS", home / "reports")).resolve(),
             # Publishing to PostgreSQL is on when this is set (e.g. postgresql://user@host:5432/db).
             postgres_url=os.environ.get("VALUE_PIPELINE_POSTGRES_URL") or None,
-            partitions_start=date.fromisoformat(os.environ.get("VALUE_PIPELINE_START_DATE", "2025-01-01")),
+            partitions_start=date.fromisoformat(
+                os.environ.get("VALUE_PIPELINE_START_DATE", DEFAULT_START_DATE.isoformat())
+            ),
             schedule_timezone=os.environ.get("VALUE_PIPELINE_TIMEZONE", "UTC"),
             lock_timeout_s=float(os.environ.get("VALUE_PIPELINE_LOCK_TIMEOUT", "0")),
             freshness_hour=int(os.environ.get("VALUE_PIPELINE_FRESHNESS_HOUR", "6")),
@@ -58,3 +72,29 @@ class Settings:
         """Publish the paths to child processes (dbt reads the warehouse path from its profile)."""
         os.environ["VALUE_PIPELINE_WAREHOUSE"] = str(self.warehouse_path)
         os.environ["VALUE_PIPELINE_LANDING"] = str(self.landing_root)
+
+
+def project_home(landing_root: Path) -> Path:
+    """The folder of a landing root's own warehouse, serving copies, reports and Dagster instance:
+    ``data/projects/<landing folder name>-<8 hex digits of its absolute path>``."""
+    landing_root = Path(landing_root).resolve()
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", landing_root.name).strip("._-") or "landing"
+    digest = hashlib.sha256(str(landing_root).encode()).hexdigest()[:8]
+    return DEFAULT_HOME / "projects" / f"{name}-{digest}"
+
+
+def project_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """Environment variables that give the landing root ``VALUE_PIPELINE_LANDING`` its own home.
+
+    A warehouse is built from one landing root: without a chosen home (``VALUE_PIPELINE_HOME``) or
+    warehouse (``VALUE_PIPELINE_WAREHOUSE``), a landing root other than ``data/landing`` gets the paths of
+    :func:`project_home`, so its data never mixes with the demo's and its marts never replace the
+    demo's. Variables already set are kept; empty when nothing is derived.
+    """
+    landing = environ.get("VALUE_PIPELINE_LANDING")
+    if not landing or "VALUE_PIPELINE_HOME" in environ or "VALUE_PIPELINE_WAREHOUSE" in environ:
+        return {}
+    if Path(landing).resolve() == (DEFAULT_HOME / "landing").resolve():
+        return {}
+    project = project_home(Path(landing))
+    return {key: str(project.joinpath(*parts)) for key, parts in PROJECT_PATHS.items() if key not in environ}

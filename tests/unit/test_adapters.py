@@ -278,6 +278,23 @@ def test_xes_rules_ids_and_drops(tmp_path):
     assert stats["events_without_resource"] == 1
 
 
+def test_xes_without_an_activity_map_keeps_every_activity(tmp_path):
+    """No activity_map (the default of `value-pipeline adapt xes`): every event is worked except the
+    first of a trace, and the activity column keeps each event's concept:name (an empty map once
+    failed with a pyarrow type error)."""
+    path = tmp_path / "small.xes.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.write(SMALL_XES)
+    events, _ = adapt_xes(path, use_case_id="U", automation_event_type=None)
+    assert events[["event_id", "event_type", "activity"]].values.tolist() == [
+        ["A:1", "opened", "Insert"],
+        ["A:2", "worked", "Fix"],
+        ["A:3", "worked", "Resolve"],
+        ["A:4", "worked", "Fix"],
+        ["A:5", "worked", "Fix"],
+    ]
+
+
 # --- real logs: published counts ---------------------------------------------------------------------
 
 

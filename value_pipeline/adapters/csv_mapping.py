@@ -1,12 +1,13 @@
 """Any CSV event log (one row per event) -> ``workflow_events`` through a configured column mapping.
 
 ``columns`` maps contract columns to source columns: ``case_id`` and ``event_ts`` are required,
-``event_id``, ``actor_id``, ``team`` and ``priority`` optional. The event type comes from the values of
-``event_type_columns`` joined with ``" / "`` (e.g. ``"Completed / Resolved"``) through
+``event_id``, ``actor_id``, ``team``, ``priority`` and ``activity`` optional. The event type comes from the
+values of ``event_type_columns`` joined with ``" / "`` (e.g. ``"Completed / Resolved"``) through
 ``event_type_map`` (unmapped: ``default_event_type``), then the sequence rules of
 :func:`value_pipeline.adapters.base.apply_event_rules`. Without an ``event_id`` column the id is
 ``<case_id>:<n>``, n = the row's 1-based position among its case's rows in the file. Rows without a
-case id or a readable timestamp are dropped and counted.
+case id or a readable timestamp are dropped and counted. The ``activity`` column keeps the source's own
+name for the step: the mapped ``activity`` column, else the joined ``event_type_columns`` value.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from value_pipeline.adapters.base import (
 )
 
 REQUIRED = ("case_id", "event_ts")
-OPTIONAL = ("event_id", "actor_id", "team", "priority")
+OPTIONAL = ("event_id", "actor_id", "team", "priority", "activity")
 STATUS_SEPARATOR = " / "
 
 
@@ -103,12 +104,12 @@ def adapt_csv(
             "event_id": event_id,
             "case_id": case_id,
             "use_case_id": use_case_id,
-            "event_type": status.map(event_type_map).fillna(default_event_type),
+            "event_type": status.map(event_type_map).astype("string").fillna(default_event_type),
             "event_ts": ts,
             "actor_id": optional("actor_id"),
             "team": optional("team"),
             "priority": optional("priority"),
-            "source_status": status,
+            "activity": optional("activity") if "activity" in columns else status,
             **{c: raw[c] for c in keep_columns},
             "_order": range(rows_read),
         }
@@ -124,7 +125,7 @@ def adapt_csv(
         reopen_after_resolution=reopen_after_resolution,
         automation_event_type=automation_event_type,
     )
-    out = finish(events, ["source_status", *keep_columns], str(path))
+    out = finish(events, list(keep_columns), str(path))
     stats = summarise(out, rows_read, dropped)
     stats["rows_mapped_explicitly"] = int(explicit.sum())
     return out, stats

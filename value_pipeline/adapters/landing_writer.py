@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from value_pipeline.adapters.base import CONTRACT, CONTRACT_COLUMNS
+from value_pipeline.adapters.base import CONTRACT
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _UTC_TEXT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$"
+# Optional contract columns (e.g. activity) may be absent: the loader reads them as NULL.
+REQUIRED_COLUMNS = [c.name for c in CONTRACT.columns if c.required]
 
 
 def write_workflow_events(df: pd.DataFrame, landing_root: Path, source_name: str) -> dict:
@@ -23,9 +25,9 @@ def write_workflow_events(df: pd.DataFrame, landing_root: Path, source_name: str
     """
     if not _SAFE_NAME.match(source_name):
         raise ValueError(f"source name {source_name!r} must be a plain file name (letters, digits, _ . -)")
-    missing = [c for c in CONTRACT_COLUMNS if c not in df.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
-        raise ValueError(f"{source_name}: events lack contract column(s) {missing}")
+        raise ValueError(f"{source_name}: events lack required contract column(s) {missing}")
     not_utc = ~df["event_ts"].astype("string").str.match(_UTC_TEXT, na=False)
     if not_utc.any():
         example = df.loc[not_utc, "event_ts"].iloc[0]

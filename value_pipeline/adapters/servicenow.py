@@ -4,7 +4,7 @@ Mapping, per incident (``number`` = case_id):
 
 * ``opened``: at ``opened_at``, actor ``opened_by``; team and priority as on the incident's first update.
 * ``worked``: one per update row, at ``sys_updated_at``, actor ``sys_updated_by``, team
-  (``assignment_group``) and priority as on that row; extras ``source_state`` (``incident_state``) and
+  (``assignment_group``) and priority as on that row; activity ``incident_state`` of the row, extra
   ``sys_mod_count``. ``event_id`` = ``<number>:update:<n>``, n = position of the row in the incident's
   update order (``sys_mod_count``, then file order).
 * ``resolved``: at ``resolved_at`` when present, actor ``resolved_by``.
@@ -16,12 +16,13 @@ Mapping, per incident (``number`` = case_id):
   (8,172 of the 8,174 incidents that ever show false), and final-false incidents took 429 h on
   average to resolve against 18 h for final-true ones, while earlier rows still say true.
 
-``opened_at``, ``resolved_at`` and ``closed_at`` are read from the incident's latest update (the export
-repeats the final values on every row). Events = update rows + incidents (opened) + incidents with
-``resolved_at`` + incidents with ``closed_at``, less what is dropped: rows without an incident number,
-incidents whose ``opened_at`` is missing or unreadable (all their rows), update rows whose
-``sys_updated_at`` is unreadable; an unreadable ``resolved_at``/``closed_at`` drops only that event.
-Every drop is counted in the stats by reason.
+The opened, resolved and closed events carry the activity ``Opened``, ``Resolved`` and ``Closed`` (the
+field they come from). ``opened_at``, ``resolved_at`` and ``closed_at`` are read from the incident's
+latest update (the export repeats the final values on every row). Events = update rows + incidents
+(opened) + incidents with ``resolved_at`` + incidents with ``closed_at``, less what is dropped: rows
+without an incident number, incidents whose ``opened_at`` is missing or unreadable (all their rows),
+update rows whose ``sys_updated_at`` is unreadable; an unreadable ``resolved_at``/``closed_at`` drops
+only that event. Every drop is counted in the stats by reason.
 """
 
 from __future__ import annotations
@@ -43,10 +44,10 @@ from value_pipeline.adapters.base import (
 TIMESTAMP_FORMAT = "%d/%m/%Y %H:%M"
 MISSING = "?"
 CLOSED_STATE = "Closed"
-EXTRA_COLUMNS = ["source_state", "sys_mod_count", "made_sla"]
+EXTRA_COLUMNS = ["sys_mod_count", "made_sla"]
 SOURCE_COLUMNS = {
     "number": "case_id",
-    "incident_state": "source_state",
+    "incident_state": "activity",
     "sys_mod_count": "event order",
     "made_sla": "made_sla",
     "opened_at": "opened event_ts",
@@ -121,6 +122,7 @@ def adapt_servicenow(
             "case_id": incidents,
             "use_case_id": use_case_id,
             "event_type": "opened",
+            "activity": "Opened",
             "event_ts": latest["opened_at_ts"],
             "actor_id": latest["opened_by"],
             "team": first["assignment_group"],
@@ -134,6 +136,7 @@ def adapt_servicenow(
             "event_id": incidents + ":resolved",
             "case_id": incidents,
             "event_type": "resolved",
+            "activity": "Resolved",
             "event_ts": latest["resolved_at_ts"],
             "actor_id": latest["resolved_by"],
             **final,
@@ -146,6 +149,7 @@ def adapt_servicenow(
             "event_id": incidents + ":closed",
             "case_id": incidents,
             "event_type": "closed",
+            "activity": "Closed",
             "event_ts": latest["closed_at_ts"],
             "actor_id": closing["sys_updated_by"].reindex(incidents.index),
             **final,
@@ -163,7 +167,7 @@ def adapt_servicenow(
             "actor_id": updates["sys_updated_by"],
             "team": updates["assignment_group"],
             "priority": updates["priority"],
-            "source_state": updates["incident_state"],
+            "activity": updates["incident_state"],
             "sys_mod_count": updates["sys_mod_count"],
         }
     )

@@ -3,8 +3,8 @@
 Mapping: trace ``concept:name`` -> case_id; event ``concept:name`` (the activity) -> event_type through
 the configured ``activity_map`` (unmapped activities: ``default_event_type``); ``time:timestamp`` ->
 event_ts; ``org:resource`` -> actor_id, and actor_type through ``actor_types`` (resource -> type);
-``lifecycle:transition`` and the activity are kept as extras. ``event_id`` = ``<case_id>:<n>``, n = the
-event's 1-based position in its trace. The sequence rules of
+the activity is kept in the contract's ``activity`` column and ``lifecycle:transition`` as an extra.
+``event_id`` = ``<case_id>:<n>``, n = the event's 1-based position in its trace. The sequence rules of
 :func:`value_pipeline.adapters.base.apply_event_rules` then set ``opened`` / ``automated_step`` /
 ``reopened``. Events without a readable timestamp and traces without a name are dropped and counted.
 """
@@ -28,7 +28,7 @@ from value_pipeline.adapters.base import (
     summarise,
 )
 
-EXTRA_COLUMNS = ["activity", "lifecycle"]
+EXTRA_COLUMNS = ["lifecycle"]
 _EVENT_KEYS = {
     "concept:name": "activity",
     "time:timestamp": "timestamp",
@@ -145,7 +145,7 @@ def adapt_xes(
             "event_id": raw["case_id"] + ":" + raw["event_index"].astype(str),
             "case_id": raw["case_id"],
             "use_case_id": use_case_id,
-            "event_type": activity.map(activity_map).fillna(default_event_type),
+            "event_type": activity.map(activity_map).astype("string").fillna(default_event_type),
             "event_ts": ts.loc[raw.index],
             "actor_id": raw["resource"].astype("string"),
             "team": team,

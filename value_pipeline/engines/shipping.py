@@ -3,7 +3,8 @@
 On every target the landing files are validated by DuckDB SQL (value_pipeline/landing); on a target
 other than DuckDB that happens in a staging file and the results are copied with ``write_table``:
 each delivered partition of a source (accepted rows, quarantine, load audit) replaces the same
-partition on the target, and the registry tables are replaced whole.
+partition on the target, and the registry tables are replaced whole. A source without a delivery
+still gets its empty, typed table on the target, so dbt never meets a missing table.
 """
 
 from __future__ import annotations
@@ -28,7 +29,21 @@ def _rows(
 
 
 def ship_load(con: duckdb.DuckDBPyConnection, engine: Engine, raw_table: str, result: LoadResult) -> None:
-    """Replace each partition ``result`` delivered on ``engine``: accepted rows, quarantine, audit."""
+    """Replace each partition ``result`` delivered on ``engine``: accepted rows, quarantine, audit.
+
+    Without a delivered partition the tables are only created where missing: the write replaces the
+    rows whose partition is NULL, and no loaded row has one.
+    """
+    if not result.partitions:
+        engine.write_table(RAW, raw_table, _rows(con, raw_table, " where false"), {PARTITION: None})
+        for bookkeeping in ("quarantine", "load_audit"):
+            engine.write_table(
+                RAW,
+                bookkeeping,
+                _rows(con, bookkeeping, " where false"),
+                {"source": result.source, PARTITION: None},
+            )
+        return
     for partition in result.partitions:
         engine.write_table(
             RAW,

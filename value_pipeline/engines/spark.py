@@ -77,7 +77,9 @@ def java_environment() -> None:
 
 
 def sql_literal(value: object) -> str:
-    """A Spark SQL literal for a partition value (dates, timestamps, numbers, strings)."""
+    """A Spark SQL literal for a partition value (dates, timestamps, numbers, strings, NULL)."""
+    if value is None:
+        return "null"
     if isinstance(value, datetime):
         return f"timestamp'{value.isoformat(sep=' ')}'"
     if isinstance(value, date):

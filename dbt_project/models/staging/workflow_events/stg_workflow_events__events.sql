@@ -140,6 +140,8 @@ renamed as (
         ranked.actor_type,
         ranked.team,
         ranked.priority,
+        -- the source's own name for the step; exports without one get the event type
+        coalesce(ranked.activity, ranked.event_type) as activity,
 
         -- timestamps
         ranked.event_ts,
