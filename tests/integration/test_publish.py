@@ -20,8 +20,10 @@ import pytest
 import yaml
 
 from value_pipeline.config import DBT_PROJECT_DIR
-from value_pipeline.defs.publish import BLOCKING_PARENTS, MART_KEYS, published_marts
+from value_pipeline.defs.publish import BLOCKING_PARENTS, MART_KEYS, published_marts, staged_marts
+from value_pipeline.defs.reports import REPORT_KEYS
 from value_pipeline.defs.resources import WarehouseResource
+from value_pipeline.defs.staging import STAGED_MARTS, staged_publish
 from value_pipeline.serving import publish
 from value_pipeline.serving.duckdb_file import DUCKDB_FILE
 from value_pipeline.serving.parquet import POINTER, current_publish_id
@@ -277,6 +279,13 @@ def test_the_demo_job_published_to_the_serving_root(demo_run, settings):
             assert db.execute(f"select count(*) from {mart}").fetchone()[0] == rows
     expected_postgres = "not configured" if not settings.postgres_url else "postgresql://"
     assert metadata["postgres"].value.startswith(expected_postgres)
+    order = [m.asset_key for m in demo_run.get_asset_materialization_events()]
+    assert order.index(STAGED_MARTS) < min(order.index(key) for key in REPORT_KEYS), (
+        "reports read the staged set"
+    )
+    assert max(order.index(key) for key in REPORT_KEYS) < order.index(
+        dg.AssetKey(["serving", "published_marts"])
+    )
 
 
 def _contract_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -289,33 +298,147 @@ def _contract_tables(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"create table marts.{node['name']} ({columns})")
 
 
-@pytest.mark.parametrize("check_passes", [False, True])
-def test_a_failing_blocking_check_on_a_mart_stops_publishing(check_passes, tmp_path, monkeypatch):
-    monkeypatch.setenv("VALUE_PIPELINE_SERVING", str(tmp_path / "serving"))
-    monkeypatch.delenv("VALUE_PIPELINE_POSTGRES_URL", raising=False)
-    warehouse = WarehouseResource(path=str(tmp_path / "warehouse.duckdb"))
+def _marts(with_rows: bool) -> dg.AssetsDefinition:
+    """The blocking parents of the publish as contract tables, with one row each or none."""
 
     @dg.multi_asset(specs=[dg.AssetSpec(key) for key in BLOCKING_PARENTS])
     def marts(warehouse: WarehouseResource):
         with warehouse.connect() as con:
+            con.execute("drop schema if exists marts cascade")
             _contract_tables(con)
+            for mart in MARTS if with_rows else []:
+                con.execute(f"insert into marts.{mart} default values")
         for key in BLOCKING_PARENTS:
             yield dg.MaterializeResult(asset_key=key)
 
+    return marts
+
+
+def _reports(seen: list[tuple[str, str | None]], fail: bool = False) -> list[dg.AssetsDefinition]:
+    """Stand-ins for the report assets that record (staged id, CURRENT) when they run."""
+
+    def report_asset(key: dg.AssetKey) -> dg.AssetsDefinition:
+        @dg.asset(key=key, deps=[STAGED_MARTS])
+        def report(context: dg.AssetExecutionContext) -> None:
+            staged = staged_publish(context)
+            seen.append((staged.publish_id, current_publish_id(staged.folder.parent)))
+            if fail:
+                raise dg.Failure("the report could not be built")
+
+        return report
+
+    return [report_asset(key) for key in REPORT_KEYS]
+
+
+def _run_publish(
+    tmp_path: Path, *assets, with_rows: bool = True, seen: list | None = None, fail: bool = False
+):
+    return dg.materialize(
+        [
+            _marts(with_rows),
+            *assets,
+            staged_marts,
+            *_reports([] if seen is None else seen, fail),
+            published_marts,
+        ],
+        resources={"warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb"))},
+        raise_on_error=False,
+    )
+
+
+def _published(result) -> bool:
+    return dg.AssetKey(["serving", "published_marts"]) in {
+        m.asset_key for m in result.get_asset_materialization_events()
+    }
+
+
+@pytest.fixture
+def serving(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("VALUE_PIPELINE_SERVING", str(tmp_path / "serving"))
+    monkeypatch.delenv("VALUE_PIPELINE_POSTGRES_URL", raising=False)
+    return tmp_path / "serving"
+
+
+@pytest.mark.parametrize("check_passes", [False, True])
+def test_a_failing_blocking_check_on_a_mart_stops_publishing(check_passes, tmp_path, serving):
     @dg.asset_check(asset=dg.AssetKey(["marts", "kpi_scorecard"]), blocking=True)
     def scorecard_is_sound() -> dg.AssetCheckResult:
         return dg.AssetCheckResult(passed=check_passes)
 
+    result = _run_publish(tmp_path, scorecard_is_sound)
+    assert _published(result) is check_passes
+    assert (serving / POINTER).exists() is check_passes
+
+
+def test_a_failed_blocking_check_on_a_raw_table_stops_publishing(tmp_path, serving):
+    """A check outside the marts (here the landing's) holds the publish back too."""
+
+    @dg.asset_check(asset=dg.AssetKey(["raw", "workflow_events"]), blocking=True)
+    def events_are_sound() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=False)
+
+    result = _run_publish(tmp_path, events_are_sound)
+    assert not _published(result)
+    assert STAGED_MARTS not in {m.asset_key for m in result.get_asset_materialization_events()}
+    assert not (serving / POINTER).exists()
+
+
+def test_every_blocking_check_of_the_code_location_gates_the_publish():
+    """Dagster holds an asset back only for its direct parents' blocking checks."""
+    from value_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    specs = [graph.get_check_spec(key) for key in graph.asset_check_keys]
+    blocking = {spec.asset_key for spec in specs if spec.blocking}
+    assert blocking <= graph.get(STAGED_MARTS).parent_keys
+    assert len(blocking) > 50, "the GX, reconciliation, volume and dbt checks"
+
+
+def test_a_required_mart_that_lost_its_rows_is_not_published(tmp_path, serving):
+    assert _published(_run_publish(tmp_path, with_rows=True))
+    before = current_publish_id(serving)
+    result = _run_publish(tmp_path, with_rows=False)
+    assert not _published(result)
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = str(failure.step_failure_data.error)
+    assert "not published: required marts are empty: marts.dim_date (publish" in message
+    assert "marts.kpi_scorecard" in message and f"Every store stays on publish {before}" in message
+    assert current_publish_id(serving) == before
+    assert [p.name for p in serving.iterdir() if p.is_dir()] == [before]
+    with duckdb.connect(str(serving / DUCKDB_FILE), read_only=True) as db:
+        assert db.execute("select count(*) from kpi_scorecard").fetchone() == (1,)
+
+
+def test_a_mart_that_may_be_empty_is_published_empty(tmp_path, serving):
+    assert _published(_run_publish(tmp_path, with_rows=True))
+
+    @dg.asset(key=["raw", "after_marts"], deps=BLOCKING_PARENTS)
+    def empty_alerts(warehouse: WarehouseResource) -> None:
+        with warehouse.connect() as con:
+            con.execute("delete from marts.kpi_variance_alerts")
+
     result = dg.materialize(
-        [marts, scorecard_is_sound, published_marts],
-        resources={"warehouse": warehouse},
+        [_marts(True), empty_alerts, staged_marts, *_reports([]), published_marts],
+        resources={"warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb"))},
         raise_on_error=False,
     )
-    published = dg.AssetKey(["serving", "published_marts"]) in {
-        m.asset_key for m in result.get_asset_materialization_events()
-    }
-    assert published is check_passes
-    assert (tmp_path / "serving" / POINTER).exists() is check_passes
+    assert _published(result)
+    with duckdb.connect(str(serving / DUCKDB_FILE), read_only=True) as db:
+        assert db.execute("select count(*) from kpi_variance_alerts").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("report_fails", [False, True])
+def test_reports_are_built_from_the_staged_version_before_the_pointer_moves(report_fails, tmp_path, serving):
+    assert _published(_run_publish(tmp_path))
+    before = current_publish_id(serving)
+    seen: list[tuple[str, str | None]] = []
+    result = _run_publish(tmp_path, seen=seen, fail=report_fails)
+    assert len(seen) == len(REPORT_KEYS)
+    staged_id = seen[0][0]
+    assert seen == [(staged_id, before)] * len(REPORT_KEYS), "reports read the new version, CURRENT still old"
+    assert staged_id > before
+    assert _published(result) is not report_fails
+    assert current_publish_id(serving) == (before if report_fails else staged_id)
 
 
 def test_publish_depends_on_every_mart_of_the_code_location():
@@ -364,3 +487,19 @@ def test_an_exposure_selects_its_marts_and_their_parents_only(exposure, dbt_targ
             frontier.extend(parents[node])
     assert refs <= selected
     assert selected == {node.split(".")[-1] for node in expected}
+
+
+def test_the_publish_step_alone_refuses_to_commit_a_version_it_did_not_stage(tmp_path, serving):
+    assert _published(_run_publish(tmp_path))
+    before = current_publish_id(serving)
+    result = dg.materialize(
+        [published_marts],
+        resources={"warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb"))},
+        raise_on_error=False,
+    )
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert (
+        "serving/staged_marts was not materialized in this run: select it together with "
+        "serving/published_marts" in str(failure.step_failure_data.error)
+    )
+    assert current_publish_id(serving) == before

@@ -1,5 +1,6 @@
 """Publishing without a server: the type contract, the atomic pointer, pruning, and failed publishes."""
 
+import json
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,8 +10,8 @@ import psycopg
 import pytest
 
 from value_pipeline.config import Settings
-from value_pipeline.serving import publish, published_locations
-from value_pipeline.serving.duckdb_file import DUCKDB_FILE
+from value_pipeline.serving import EmptyMartError, publish, published_locations, recover
+from value_pipeline.serving.duckdb_file import DUCKDB_FILE, link_duckdb_file
 from value_pipeline.serving.parquet import (
     POINTER,
     current_publish_id,
@@ -189,3 +190,48 @@ def test_published_locations_name_every_store_without_the_password(tmp_path, mon
         ("PostgreSQL (BI role value_bi_reader)", "postgresql://admin@db.example:5433/value schema marts"),
     ]
     assert "hunter2" not in repr(locations)
+
+
+def test_a_required_mart_that_lost_its_rows_is_refused_and_every_store_stays(tmp_path):
+    root = tmp_path / "serving"
+    before = publish(warehouse_with_marts(1), ["fct_a", "dim_b"], root, required=["fct_a", "dim_b"])
+    empty = warehouse_with_marts(1)
+    empty.execute("delete from marts.fct_a")
+    with pytest.raises(EmptyMartError, match=rf"marts\.fct_a \(publish {before.publish_id} has 10 rows\)"):
+        publish(empty, ["fct_a", "dim_b"], root, required=["fct_a", "dim_b"])
+    assert current_publish_id(root) == before.publish_id
+    assert sorted(p.name for p in root.iterdir()) == sorted(
+        [".publish.lock", POINTER, DUCKDB_FILE, before.publish_id]
+    )
+    # A mart that may be empty (not required) is published empty.
+    assert publish(empty, ["fct_a", "dim_b"], root, required=["dim_b"]).row_counts == {"fct_a": 0, "dim_b": 3}
+
+
+def test_every_publish_folder_holds_its_marts_and_the_duckdb_file_links_the_current_one(tmp_path):
+    root = tmp_path / "serving"
+    first = publish(warehouse_with_marts(1), ["fct_a", "dim_b"], root)
+    second = publish(warehouse_with_marts(2), ["fct_a", "dim_b"], root)
+    assert sorted(p.name for p in second.parquet_folder.iterdir()) == [
+        "dim_b.parquet",
+        "fct_a.parquet",
+        DUCKDB_FILE,
+        "publish.json",
+    ]
+    assert json.loads((second.parquet_folder / "publish.json").read_text()) == {
+        "publish_id": second.publish_id,
+        "row_counts": {"fct_a": 20, "dim_b": 6},
+    }
+    assert (root / DUCKDB_FILE).samefile(second.parquet_folder / DUCKDB_FILE)
+    with duckdb.connect(str(first.parquet_folder / DUCKDB_FILE), read_only=True) as old:
+        assert old.execute("select count(*) from fct_a").fetchone() == (10,)
+
+
+def test_recover_brings_a_store_left_behind_to_the_pointer_and_says_so(tmp_path):
+    root = tmp_path / "serving"
+    first = publish(warehouse_with_marts(1), ["fct_a", "dim_b"], root)
+    second = publish(warehouse_with_marts(2), ["fct_a", "dim_b"], root)
+    # What a crash between the pointer move and the DuckDB link leaves (without a commit marker).
+    link_duckdb_file(root, first.publish_id)
+    assert recover(root) == [f"{DUCKDB_FILE} was not the file of publish {second.publish_id}: set to it"]
+    assert (root / DUCKDB_FILE).samefile(root / second.publish_id / DUCKDB_FILE)
+    assert recover(root) == []

@@ -48,10 +48,17 @@ class WarehouseResource(dg.ConfigurableResource):
         run_id = context.run_id or "no run"
         self._lock = WarehouseLock(Path(self.path), timeout_s=self.lock_timeout_s)
         self._lock.acquire(holder=f"Dagster run {run_id}")
+        for stopped in self._lock.stopped:
+            context.log.warning(stopped)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._lock is not None:
             self._lock.release()
+
+    def record_child(self, pid: int) -> None:
+        """A process of this run (dbt) that the next run stops if this one is killed (run_lock.py)."""
+        if self._lock is not None:
+            self._lock.record_child(pid)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -1,13 +1,16 @@
-"""Versioned Parquet folders ``<serving>/<publish_id>/<mart>.parquet`` and the pointer to the live one.
+"""Versioned publish folders ``<serving>/<publish_id>/`` and the pointer to the live one.
 
-A publish writes its folder under a temporary name and renames it when complete, so a folder with a
-publish id as its name is always whole. Readers read ``CURRENT`` (one line: the publish id) and then
-open that folder's files; the pointer is replaced with ``os.replace``, so a reader sees the old id
-or the new one. Old folders are deleted only after the pointer has moved away from them.
+A folder holds ``<mart>.parquet`` for every mart, the same marts as a DuckDB file and
+``publish.json`` (the publish id and row counts). A publish writes its folder under a temporary name
+and renames it when complete, so a folder with a publish id as its name is always whole. Readers
+read ``CURRENT`` (one line: the publish id) and then open that folder's files; the pointer is
+replaced with ``os.replace``, so a reader sees the old id or the new one. Old folders are deleted
+only after the pointer has moved away from them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -24,6 +27,7 @@ POINTER = "CURRENT"
 TEMP_PREFIX = ".tmp-"
 # Publish ids are UTC times that sort in publication order, e.g. 2026-07-01T02-15-04.123456Z.
 PUBLISH_ID = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{6}Z")
+MANIFEST = "publish.json"
 
 
 def new_publish_id(now: datetime) -> str:
@@ -31,19 +35,46 @@ def new_publish_id(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y-%m-%dT%H-%M-%S.%fZ")
 
 
-def write_parquet(
-    con: duckdb.DuckDBPyConnection, tables: Sequence[Table], root: Path, publish_id: str
-) -> Path:
-    """Write every table to ``root/<publish_id>/<table>.parquet``; the folder appears only when whole."""
-    staging = root / f"{TEMP_PREFIX}{publish_id}"
-    staging.mkdir(parents=True)
+def write_parquet(con: duckdb.DuckDBPyConnection, tables: Sequence[Table], folder: Path) -> None:
+    """Write every table to ``folder/<table>.parquet`` (a publish's folder under its temporary name)."""
     for table in tables:
-        target = quote_literal(str(staging / f"{table.name}.parquet"))
+        target = quote_literal(str(folder / f"{table.name}.parquet"))
         # Snappy (DuckDB's default) is the codec every Parquet reader, Power Query included, supports.
         con.execute(f"copy ({select_sql(table)}) to {target} (format parquet)")
+
+
+def write_manifest(folder: Path, publish_id: str, row_counts: dict[str, int]) -> None:
+    """``publish.json``: the publish id and each mart's row count."""
+    (folder / MANIFEST).write_text(json.dumps({"publish_id": publish_id, "row_counts": row_counts}, indent=1))
+
+
+def finish_folder(staging: Path, root: Path, publish_id: str) -> Path:
+    """Make the whole temporary folder ``staging`` the publish folder ``root/<publish_id>`` durably."""
+    for path in staging.iterdir():
+        with path.open("rb") as written:
+            os.fsync(written.fileno())
+    sync_folder(staging)
     folder = root / publish_id
     staging.rename(folder)
+    sync_folder(root)
     return folder
+
+
+def published_row_counts(folder: Path) -> dict[str, int]:
+    """Each mart's row count in a publish folder (from its manifest, or its Parquet files if older)."""
+    manifest = folder / MANIFEST
+    if manifest.exists():
+        return json.loads(manifest.read_text())["row_counts"]
+    reader = duckdb.connect()
+    try:
+        return {
+            path.stem: reader.execute(
+                f"select count(*) from read_parquet({quote_literal(str(path))})"
+            ).fetchone()[0]
+            for path in sorted(folder.glob("*.parquet"))
+        }
+    finally:
+        reader.close()
 
 
 def current_publish_id(root: Path) -> str | None:
