@@ -28,11 +28,18 @@ REPORT_ASSETS = {
     "monthly": "monthly_scorecard",
     "quarterly": "quarterly_summary",
 }
-# The latest period each cadence reports on, straight from the published marts.
+# The last complete period of each cadence (its last day is the period's own last day) and the latest
+# period, straight from the published marts.
+COMPLETE_PERIOD = {
+    "weekly": "select max(period_start) from marts.fct_kpi_weekly where period_end = period_start + 6",
+    "monthly": "select max(month_start) from marts.kpi_scorecard where month_end = last_day(month_start)",
+    "quarterly": "select max(period_start) from marts.fct_kpi_quarterly "
+    "where period_end = last_day(period_start + interval 2 month)",
+}
 LATEST_PERIOD = {
-    "weekly": "select max(period_start) from marts.fct_kpi_weekly",
-    "monthly": "select max(month_start) from marts.kpi_scorecard",
-    "quarterly": "select max(period_start) from marts.fct_kpi_quarterly",
+    "weekly": "select max(period_start), max(period_end) from marts.fct_kpi_weekly",
+    "monthly": "select max(month_start), max(month_end) from marts.kpi_scorecard",
+    "quarterly": "select max(period_start), max(period_end) from marts.fct_kpi_quarterly",
 }
 DISPLAYED_NUMBER = re.compile(r"^(?:[A-Z]{3} )?(?P<number>[+-]?[\d,]+(?:\.\d+)?)(?P<suffix>%| pp)?$")
 SCREENSHOTS = PROJECT_ROOT / "docs" / "img"
@@ -144,9 +151,51 @@ def test_reports_read_the_publish_of_their_run(report, published, settings):
     assert report["html"].parent.name == report["sidecar"]["period"] == metadata["period"].value
 
 
-def test_report_covers_the_latest_published_period(report, marts):
-    latest = marts.execute(LATEST_PERIOD[report["cadence"]]).fetchone()[0]
-    assert report["sidecar"]["period_start"] == latest.isoformat()
+def test_report_covers_the_last_complete_period_and_names_the_running_one(report, marts):
+    complete = marts.execute(COMPLETE_PERIOD[report["cadence"]]).fetchone()[0]
+    latest, as_of = marts.execute(LATEST_PERIOD[report["cadence"]]).fetchone()
+    sidecar = report["sidecar"]
+    assert sidecar["period_start"] == complete.isoformat() and sidecar["partial"] is False
+    if latest == complete:
+        assert sidecar["running_period"] is None
+    else:
+        assert (sidecar["running_period"]["period_start"], sidecar["running_period"]["period_end"]) == (
+            latest.isoformat(),
+            as_of.isoformat(),
+        )
+
+
+def test_the_demo_weekly_headline_is_the_last_full_week_with_small_counts_not_judged(demo_run):
+    """The demo ends on Tuesday 2026-06-30: the weekly headline is the week to Sunday 06-28, the two
+    days after it are the running week; use cases' weekly SLA rates over a handful of cases are not
+    judged, the portfolio's (hundreds of cases) is."""
+    html = Path(_metadata(demo_run, REPORT_ASSETS["weekly"])["report"].value)
+    sidecar = json.loads((html.parent / "figures.json").read_text())
+    assert (sidecar["period"], sidecar["period_end"]) == ("2026-W26", "2026-06-28")
+    assert (sidecar["running_period"]["period"], sidecar["running_period"]["days"]) == ("2026-W27", 2)
+    sla = {
+        f["figure_id"]: f["shown_status"]
+        for f in sidecar["figures"]
+        if f["column"] == "value" and f["key"].get("kpi_id") == "sla_compliance"
+    }
+    assert sla["headline.sla_compliance.2026-06-22.portfolio.portfolio.value"] != "too_few_to_judge"
+    assert "too_few_to_judge" in {s for i, s in sla.items() if i.startswith("use_case.")}
+
+
+def test_every_rate_over_cases_shows_its_n_and_small_ones_are_not_judged(report, marts):
+    figures = {f["figure_id"]: f for f in report["sidecar"]["figures"]}
+    rates = [
+        f
+        for f in figures.values()
+        if f["column"] in {"value", "actual_value"} and f["key"].get("kpi_id") == "sla_compliance"
+    ]
+    assert rates
+    for figure in rates:
+        count = figures[figure["count"]]
+        assert count["column"] == "denominator" and count["key"] == figure["key"]
+        judged = count["value"] is None or count["value"] >= report["sidecar"]["min_cases_to_judge"]
+        expected = figure["status"] if judged or figure["status"] is None else "too_few_to_judge"
+        assert figure["shown_status"] == expected, figure["figure_id"]
 
 
 def test_every_printed_figure_equals_the_published_marts(report, marts):

@@ -10,8 +10,16 @@ import duckdb
 import pandas as pd
 import pytest
 
+from value_pipeline.registry import RegistryError, load_registry
 from value_pipeline.reports.charts import adoption_png, value_chain_intervals_png
-from value_pipeline.reports.content import ChartData, format_change, period_label
+from value_pipeline.reports.content import (
+    ChartData,
+    format_change,
+    is_partial,
+    min_cases_setting,
+    period_end,
+    period_label,
+)
 from value_pipeline.reports.marts import connect_marts, current_publish_dir
 from value_pipeline.reports.render import write_report
 
@@ -20,7 +28,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _period_rows(starts: list[tuple[str, str]]) -> pd.DataFrame:
-    """Adoption for the portfolio and a team, value for the portfolio and a use case, per period."""
+    """Adoption (of 40 eligible users) and SLA compliance (of 27 cases in the portfolio, 4 in the team)
+    for the portfolio and a team, value for the portfolio and a use case, per period."""
     rows = []
     for i, (start, end) in enumerate(starts):
         adoption = 0.5 + 0.125 * i
@@ -28,6 +37,8 @@ def _period_rows(starts: list[tuple[str, str]]) -> pd.DataFrame:
             rows.append(
                 ("ai_tool_adoption", start, end, scope_type, scope_id, adoption, 0.4, 0.8, "on_track")
             )
+        rows.append(("sla_compliance", start, end, "portfolio", "portfolio", 22 / 27, 0.9, 0.95, "off_track"))
+        rows.append(("sla_compliance", start, end, "team", "fin_ap", 0.0, 0.9, 0.95, "off_track"))
         for scope_type, scope_id in (("portfolio", "portfolio"), ("use_case", "UC01")):
             rows.append(
                 (
@@ -58,6 +69,11 @@ def _period_rows(starts: list[tuple[str, str]]) -> pd.DataFrame:
     )
     frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
     frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
+    frame["denominator"] = [
+        {"ai_tool_adoption": 40.0, "sla_compliance": 27.0 if scope == "portfolio" else 4.0}.get(kpi)
+        for kpi, scope in zip(frame["kpi_id"], frame["scope_type"], strict=True)
+    ]
+    frame["numerator"] = frame["value"] * frame["denominator"]
     is_value = frame["kpi_id"] == "value_tracked"
     frame["value_validated"] = frame["value"].where(is_value) - 250
     frame["value_estimated"] = 250.0
@@ -80,6 +96,7 @@ def _marts() -> dict[str, pd.DataFrame]:
             [
                 ("ai_tool_adoption", "AI-tool adoption", "ratio", "higher_is_better"),
                 ("value_tracked", "Value tracked", "currency", "higher_is_better"),
+                ("sla_compliance", "SLA compliance", "ratio", "higher_is_better"),
             ],
             columns=["kpi_id", "kpi_name", "unit", "direction"],
         ),
@@ -94,8 +111,23 @@ def _marts() -> dict[str, pd.DataFrame]:
         "kpi_variance_alerts": pd.DataFrame(
             [
                 (
+                    "sla_compliance",
+                    D("2026-06-28"),
+                    "team",
+                    "fin_ap",
+                    "Accounts Payable",
+                    0.0,
+                    0.9,
+                    -0.9,
+                    True,
+                    1,
+                    "off_track",
+                    0.0,
+                    3.0,
+                ),
+                (
                     "value_tracked",
-                    D("2026-06-30"),
+                    D("2026-06-28"),
                     "use_case",
                     "UC01",
                     "Invoice matching",
@@ -103,9 +135,11 @@ def _marts() -> dict[str, pd.DataFrame]:
                     2000.0,
                     -500.0,
                     True,
-                    1,
+                    2,
                     "off_track",
-                )
+                    1500.0,
+                    None,
+                ),
             ],
             columns=[
                 "kpi_id",
@@ -119,6 +153,8 @@ def _marts() -> dict[str, pd.DataFrame]:
                 "is_unfavourable",
                 "alert_rank",
                 "status",
+                "numerator",
+                "denominator",
             ],
         ),
         "value_chain": pd.DataFrame(
@@ -222,19 +258,143 @@ def test_current_publish_dir_follows_the_pointer(serving: Path, tmp_path: Path):
 
 def test_connect_marts_exposes_each_parquet_as_a_view(serving: Path):
     con = connect_marts(current_publish_dir(serving))
-    assert con.execute("select count(*) from marts.fct_kpi_weekly").fetchone()[0] == 8
+    assert con.execute("select count(*) from marts.fct_kpi_weekly").fetchone()[0] == 12
     con.close()
 
 
-def test_weekly_snapshot_reports_the_latest_week(serving: Path, tmp_path: Path):
+def test_weekly_snapshot_reports_the_last_complete_week_with_the_running_one_beside(
+    serving: Path, tmp_path: Path
+):
+    """The marts' latest week (2026-06-29 .. the as-of date 06-30) is two days of seven: the headline is
+    the week before, the running week is shown beside it, labelled partial."""
     written = write_report("weekly", current_publish_dir(serving), tmp_path / "reports")
-    assert written.html == tmp_path / "reports" / "weekly" / "2026-W27" / "report.html"
-    shown = _figures_in_html(written.html.read_text())
-    assert shown["headline.ai_tool_adoption.2026-06-29.portfolio.portfolio.value"] == "62.5%"
-    assert shown["headline.value_tracked.2026-06-29.portfolio.portfolio.value"] == "USD 1,500"
-    assert shown["previous.ai_tool_adoption.2026-06-22.portfolio.portfolio.value"] == "50.0%"
-    assert shown["alert.value_tracked.2026-06-30.use_case.UC01.drift"] == "USD -500"
-    assert shown["alert.value_tracked.2026-06-30.use_case.UC01.is_unfavourable"] == "behind"
+    assert written.html == tmp_path / "reports" / "weekly" / "2026-W26" / "report.html"
+    html = written.html.read_text()
+    shown = _figures_in_html(html)
+    assert shown["headline.ai_tool_adoption.2026-06-22.portfolio.portfolio.value"] == "50.0%"
+    assert shown["running.ai_tool_adoption.2026-06-29.portfolio.portfolio.value"] == "62.5%"
+    assert shown["headline.value_tracked.2026-06-22.portfolio.portfolio.value"] == "USD 1,000"
+    assert shown["alert.value_tracked.2026-06-28.use_case.UC01.drift"] == "USD -500"
+    assert shown["alert.value_tracked.2026-06-28.use_case.UC01.is_unfavourable"] == "behind"
+    assert 'Headline: 2026-W26 <span class="partial-label">(complete)</span>' in html
+    assert (
+        'Running: 2026-W27 <span class="partial-label">(partial: 2 days so far, 2026-06-29 to 2026-06-30)'
+        in html
+    )
+    sidecar = json.loads(written.sidecar.read_text())
+    assert (sidecar["period_start"], sidecar["period_end"], sidecar["partial"]) == (
+        "2026-06-22",
+        "2026-06-28",
+        False,
+    )
+    assert sidecar["running_period"] == {
+        "period": "2026-W27",
+        "period_start": "2026-06-29",
+        "period_end": "2026-06-30",
+        "days": 2,
+    }
+
+
+def test_a_complete_latest_period_is_reported_without_a_running_one(serving: Path, tmp_path: Path):
+    written = write_report("monthly", current_publish_dir(serving), tmp_path / "reports")
+    report = written.report
+    assert (report.period_label, report.partial, report.running) == ("2026-06", False, None)
+    assert "Running:" not in written.html.read_text()
+
+
+def test_only_a_running_period_is_reported_and_labelled_partial(serving: Path, tmp_path: Path):
+    marts_dir = current_publish_dir(serving)
+    weekly = marts_dir / "fct_kpi_weekly.parquet"
+    duckdb.execute(
+        f"copy (select * from '{weekly}' where period_start = date '2026-06-29') "
+        f"to '{tmp_path / 'running.parquet'}' (format parquet)"
+    )
+    (tmp_path / "running.parquet").replace(weekly)
+    written = write_report("weekly", marts_dir, tmp_path / "reports")
+    assert (written.report.period_label, written.report.partial, written.report.running) == (
+        "2026-W27",
+        True,
+        None,
+    )
+    html = written.html.read_text()
+    assert "<h1>Weekly dashboard snapshot: 2026-W27 (partial)</h1>" in html
+    assert "still running: the figures cover only the days so far" in html
+
+
+def test_each_rate_shows_its_n_and_too_few_cases_are_not_judged(serving: Path, tmp_path: Path):
+    """SLA compliance over 27 cases keeps its status; over 4 cases (a team) and an alert over 3 cases
+    read too few to judge, and that alert goes after the judged one although the mart ranks it first."""
+    written = write_report("weekly", current_publish_dir(serving), tmp_path / "reports")
+    html = written.html.read_text()
+    shown = _figures_in_html(html)
+    portfolio = "headline.sla_compliance.2026-06-22.portfolio.portfolio"
+    assert (shown[f"{portfolio}.value"], shown[f"{portfolio}.denominator"]) == ("81.5%", "27")
+    assert shown["headline.ai_tool_adoption.2026-06-22.portfolio.portfolio.denominator"] == "40"
+    assert "headline.value_tracked.2026-06-22.portfolio.portfolio.denominator" not in shown
+    cards = re.findall(r'<div class="card status-([a-z_]+)">\s*<span class="label">([^<]+)</span>', html)
+    assert ("off_track", "SLA compliance") in cards
+    team = "team.sla_compliance.2026-06-22.team.fin_ap"
+    assert shown[f"{team}.denominator"] == "4"
+    cell = re.search(rf'<td class="status-([a-z_]+)"><span class="figure" data-figure="{team}.value">', html)
+    assert cell and cell[1] == "too_few_to_judge"
+    alerts = [
+        f for f in json.loads(written.sidecar.read_text())["figures"] if f["figure_id"].startswith("alert.")
+    ]
+    values = [(f["key"]["kpi_id"], f["shown_status"]) for f in alerts if f["column"] == "value"]
+    assert values == [("value_tracked", "off_track"), ("sla_compliance", "too_few_to_judge")]
+    sla_alert = next(
+        f for f in alerts if f["figure_id"] == "alert.sla_compliance.2026-06-28.team.fin_ap.value"
+    )
+    assert (sla_alert["status"], sla_alert["count"]) == (
+        "off_track",
+        "alert.sla_compliance.2026-06-28.team.fin_ap.denominator",
+    )
+    assert "too few to judge" in html and "n = <span" in html
+
+
+def test_the_minimum_of_cases_is_configurable(serving: Path, tmp_path: Path):
+    written = write_report("weekly", current_publish_dir(serving), tmp_path / "reports", min_cases=3)
+    figures = {f.figure_id: f for f in written.report.figures()}
+    assert figures["alert.sla_compliance.2026-06-28.team.fin_ap.value"].shown_status == "off_track"
+    assert figures["team.sla_compliance.2026-06-22.team.fin_ap.value"].shown_status == "off_track"
+    strict = write_report("weekly", current_publish_dir(serving), tmp_path / "strict", min_cases=28)
+    figures = {f.figure_id: f for f in strict.report.figures()}
+    assert (
+        figures["headline.sla_compliance.2026-06-22.portfolio.portfolio.value"].shown_status
+        == "too_few_to_judge"
+    )
+    assert (
+        figures["headline.ai_tool_adoption.2026-06-22.portfolio.portfolio.value"].shown_status == "on_track"
+    ), "adoption counts eligible users, not cases: the minimum does not apply"
+
+
+def test_min_cases_setting_defaults_to_20_and_refuses_nonsense():
+    assert min_cases_setting({}) == 20
+    assert min_cases_setting({"min_cases_to_judge": 50}) == 50
+    for bad in (0, -5, "many", 2.5, True, None):
+        with pytest.raises(ValueError, match="min_cases_to_judge must be a whole number >= 1"):
+            min_cases_setting({"min_cases_to_judge": bad})
+
+
+def test_the_registry_sets_the_minimum(landing: Path):
+    """`min_cases_to_judge` is a top-level registry setting; the registry refuses one below 1 before any
+    load, naming the file."""
+    registry = landing / "registry" / "registry.yml"
+    assert min_cases_setting(load_registry(landing).settings) == 20
+    demo = registry.read_text()
+    registry.write_text(f"min_cases_to_judge: 50\n{demo}")
+    assert min_cases_setting(load_registry(landing).settings) == 50
+    registry.write_text(f"min_cases_to_judge: 0\n{demo}")
+    with pytest.raises(RegistryError, match=r"registry.yml: min_cases_to_judge must be at least 1"):
+        load_registry(landing)
+
+
+def test_period_ends_and_partial_periods():
+    assert period_end("weekly", D("2026-06-29")) == D("2026-07-05")
+    assert period_end("monthly", D("2024-02-01")) == D("2024-02-29")
+    assert period_end("quarterly", D("2026-10-01")) == D("2026-12-31")
+    assert is_partial("monthly", D("2026-06-01"), D("2026-06-29"))
+    assert not is_partial("quarterly", D("2026-04-01"), D("2026-06-30"))
 
 
 def test_every_printed_figure_names_its_published_cell(serving: Path, tmp_path: Path):

@@ -7,6 +7,7 @@ the dbt tree, the warehouse schemas and the asset graph show the same layers.
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from contextlib import redirect_stdout
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -130,6 +131,10 @@ class DbtBuildConfig(dg.Config):
         default=False,
         description="Rebuild incremental models from every raw row (after a change of their definition).",
     )
+    log_file: str = Field(
+        default="",
+        description="Append dbt's event stream to this file, not stdout (a quiet `value-pipeline run`).",
+    )
 
 
 def _build(
@@ -146,7 +151,17 @@ def _build(
     # each waited before its model on the critical path (dbt's advice for production builds).
     args += ["--exclude-resource-type", "unit_test"]
     # A fixed target path keeps partial parsing and stops per-run folders from piling up.
-    yield from dbt.cli(args, context=context, target_path=dbt_project.target_path / "dagster").stream()
+    invocation = dbt.cli(args, context=context, target_path=dbt_project.target_path / "dagster")
+    # A run killed with SIGKILL cannot stop its dbt; the next run does (run_lock.py).
+    warehouse.record_child(invocation.process.pid)
+    if not config.log_file:
+        yield from invocation.stream()
+        return
+    # dagster-dbt writes each dbt event to sys.stdout as it streams them.
+    log = Path(config.log_file)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as stream, redirect_stdout(stream):
+        yield from invocation.stream()
 
 
 @dbt_assets(

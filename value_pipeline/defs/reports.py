@@ -1,12 +1,14 @@
-"""The cadence reports as assets downstream of the published marts (never the warehouse file)."""
+"""The cadence reports, built from the run's staged publish (never the warehouse file) before it is
+published: a report that fails keeps the previous version published (defs/publish.py)."""
 
 import dagster as dg
 
 from value_pipeline.config import Settings
-from value_pipeline.reports.marts import current_publish_dir
+from value_pipeline.defs.staging import STAGED_MARTS, staged_publish
+from value_pipeline.registry import load_registry
+from value_pipeline.reports.content import min_cases_setting
 from value_pipeline.reports.render import write_report
 
-PUBLISHED_MARTS = dg.AssetKey(["serving", "published_marts"])
 # (asset name, cadence, description)
 REPORTS = [
     (
@@ -39,7 +41,7 @@ def _report_asset(name: str, cadence: str, description: str) -> dg.AssetsDefinit
         group_name="reports",
         kinds={"html", "python"},
         owners=OWNERS,
-        deps=[PUBLISHED_MARTS],
+        deps=[STAGED_MARTS],
         description=(
             f"{description} Self-contained HTML with the charts as PNGs beside it and figures.json, "
             f"which traces every figure to its published mart cell: "
@@ -48,7 +50,8 @@ def _report_asset(name: str, cadence: str, description: str) -> dg.AssetsDefinit
     )
     def _report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = Settings.from_env()
-        written = write_report(cadence, current_publish_dir(settings.serving_root), settings.reports_root)
+        min_cases = min_cases_setting(load_registry(settings.landing_root).settings)
+        written = write_report(cadence, staged_publish(context).folder, settings.reports_root, min_cases)
         report = written.report
         context.log.info(f"{cadence} report {report.period_label}: {written.html}")
         return dg.MaterializeResult(
@@ -56,6 +59,8 @@ def _report_asset(name: str, cadence: str, description: str) -> dg.AssetsDefinit
                 "report": dg.MetadataValue.path(str(written.html)),
                 "figures_json": dg.MetadataValue.path(str(written.sidecar)),
                 "period": report.period_label,
+                "running_period": report.running.label if report.running else "none",
+                "min_cases_to_judge": min_cases,
                 "period_end": report.period_end.isoformat(),
                 "publish_id": written.publish_id,
                 "figures": len(report.figures()),
@@ -75,4 +80,5 @@ def _report_asset(name: str, cadence: str, description: str) -> dg.AssetsDefinit
     return _report
 
 
+REPORT_KEYS = [dg.AssetKey(["reports", name]) for name, _, _ in REPORTS]
 defs = dg.Definitions(assets=[_report_asset(*spec) for spec in REPORTS])

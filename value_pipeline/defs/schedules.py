@@ -14,7 +14,10 @@ from value_pipeline.defs.jobs import value_pipeline_job
     execution_timezone=Settings.from_env().schedule_timezone,
     name="nightly_value_pipeline",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="02:00 in VALUE_PIPELINE_TIMEZONE: materialize yesterday's partition and all downstream.",
+    description=(
+        "02:00 in VALUE_PIPELINE_TIMEZONE: materialize yesterday's partition and all downstream. "
+        "Ships stopped: docs/operations.md."
+    ),
 )
 def nightly_schedule(context: dg.ScheduleEvaluationContext):
     yesterday = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()

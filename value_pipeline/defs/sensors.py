@@ -1,6 +1,6 @@
-"""Request a run for each new dt= folder that lands in an event source."""
+"""Request one run for the dt= folders of the event sources that no run has loaded yet."""
 
-import json
+from pathlib import Path
 
 import dagster as dg
 
@@ -10,24 +10,61 @@ from value_pipeline.defs.partitions import daily_partitions
 from value_pipeline.defs.resources import LandingResource
 from value_pipeline.landing import event_partitions
 
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def unloaded_partitions(instance: dg.DagsterInstance, landing_root: Path) -> tuple[list[str], list[str]]:
+    """dt= folders of the event sources that no run has loaded, and those outside the job's partitions.
+
+    The instance's record counts, not a sensor cursor: a day loaded by any run (``value-pipeline run``,
+    a backfill, the schedule) is built. A folder before VALUE_PIPELINE_START_DATE or after today is no
+    partition of the job, so no run can load it; it is named rather than requested.
+    """
+    valid = set(daily_partitions.get_partition_keys())
+    unloaded: set[str] = set()
+    outside: set[str] = set()
+    for contract in load_contracts().values():
+        if not contract.is_event_source:
+            continue
+        present = {p.isoformat() for p in event_partitions(landing_root, contract)}
+        outside |= present - valid
+        if present & valid:
+            built = instance.get_materialized_partitions(dg.AssetKey(["raw", contract.raw_table]))
+            unloaded |= (present & valid) - built
+    return sorted(unloaded), sorted(outside)
+
+
+def backlog_request(partitions: list[str]) -> dg.RunRequest:
+    """One run over the range from the first to the last unloaded day (as ``value-pipeline run`` does).
+
+    Days in between that were loaded already are loaded again, which replaces them with the same rows.
+    The run key names the range, so a tick while that run is going requests nothing new; after a failed
+    run the same backlog is not requested again until a new folder lands (or the run is re-executed).
+    """
+    first, last = partitions[0], partitions[-1]
+    return dg.RunRequest(
+        run_key=f"landed-{first}-{last}-{len(partitions)}",
+        tags={RANGE_START_TAG: first, RANGE_END_TAG: last, "launched_by": "new_partition_sensor"},
+    )
+
 
 @dg.sensor(
     job=value_pipeline_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Runs the job for every dt= partition that appears in an event source's landing folder.",
+    description=(
+        "One run for every dt= folder of an event source that no run has loaded yet (the backlog as one "
+        "partition range). Ships stopped: docs/operations.md."
+    ),
 )
 def new_partition_sensor(context: dg.SensorEvaluationContext, landing: LandingResource):
-    seen = set(json.loads(context.cursor)) if context.cursor else set()
-    present = {
-        p.isoformat()
-        for contract in load_contracts().values()
-        if contract.is_event_source
-        for p in event_partitions(landing.path, contract)
-    }
-    valid = set(daily_partitions.get_partition_keys())
-    new = sorted((present - seen) & valid)
-    context.update_cursor(json.dumps(sorted(seen | present)))
-    if not new:
-        return dg.SkipReason(f"no new dt= folder under {landing.path}")
-    return [dg.RunRequest(run_key=f"landed-{key}", partition_key=key) for key in new]
+    unloaded, outside = unloaded_partitions(context.instance, landing.path)
+    note = f"{len(outside)} outside the job's partitions ({outside[0]} .. {outside[-1]})" if outside else ""
+    if note:
+        context.log.warning(f"dt= folders not loaded: {note}")
+    if not unloaded:
+        return dg.SkipReason(
+            f"every dt= folder under {landing.path} has been loaded" + (f"; {note}" if note else "")
+        )
+    return backlog_request(unloaded)

@@ -6,8 +6,9 @@ each printed number up in the published marts; a ``ChartData`` keeps the query i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import calendar
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,6 +23,20 @@ VALUE_CHAIN_KEY = ("value_chain_id",)
 ALERTS_SHOWN = 10
 ADOPTION_KPI = "ai_tool_adoption"
 VALUE_KPI = "value_tracked"
+# The registry setting (``settings:``) below which a rate over cases is not judged, and its default.
+MIN_CASES_SETTING = "min_cases_to_judge"
+DEFAULT_MIN_CASES = 20
+TOO_FEW = "too_few_to_judge"
+# What a KPI's denominator counts: the n printed beside its value. value_tracked has no denominator
+# and sentiment_lift's is the earlier wave's mean score (its small groups are suppressed in the marts).
+COUNTED = {
+    "sla_compliance": "cases",
+    "cycle_time_reduction": "cases",
+    "ai_tool_adoption": "eligible users",
+    "automation_coverage": "use cases",
+}
+# Rates over cases: on fewer than the minimum their status (and any alert) reads "too few to judge".
+JUDGED_ON_CASES = {"sla_compliance", "cycle_time_reduction"}
 # Display names of the scopes of a period fact (kpi_scorecard and kpi_variance_alerts carry their own).
 SCOPE_NAME = """coalesce(
     (select use_case_name from marts.dim_use_case
@@ -44,6 +59,14 @@ class Figure:
     column: str
     key: dict[str, str]
     status: str | None = None
+    count: Figure | None = None
+    count_unit: str = ""
+    too_few: bool = False
+
+    @property
+    def shown_status(self) -> str | None:
+        """The status as printed: the mart's, unless there are too few cases to judge it."""
+        return TOO_FEW if self.too_few and self.status else self.status
 
 
 @dataclass(frozen=True)
@@ -86,11 +109,52 @@ class Report:
     headline: list[Figure]
     tables: list[Table]
     charts: list[ChartData] = field(default_factory=list)
+    min_cases: int = DEFAULT_MIN_CASES
+    # True only when no complete period exists yet: the report's own period is still running.
+    partial: bool = False
+    # The running period shown beside the headline (None when the latest period is complete).
+    running: RunningPeriod | None = None
 
     def figures(self) -> list[Figure]:
-        """Every figure printed: the headline, then the tables' cells in reading order."""
+        """Every figure printed (each followed by its n): the headline, the running period's headline,
+        then the tables' cells in reading order."""
         cells = [c for t in self.tables for row in t.rows for c in row if isinstance(c, Figure)]
-        return self.headline + cells
+        running = self.running.headline if self.running else []
+        return [g for f in self.headline + running + cells for g in (f, f.count) if g is not None]
+
+
+@dataclass(frozen=True)
+class RunningPeriod:
+    """The period still running (its last day is the as-of date, before the period's own end)."""
+
+    label: str
+    start: date
+    end: date
+    days: int
+    headline: list[Figure]
+
+
+def period_end(cadence: str, start: date) -> date:
+    """The last day of the full week, month or quarter starting on ``start``."""
+    if cadence == "weekly":
+        return start + timedelta(days=6)
+    last_month = start.month if cadence == "monthly" else start.month + 2
+    return date(start.year, last_month, calendar.monthrange(start.year, last_month)[1])
+
+
+def is_partial(cadence: str, start: date, end: date) -> bool:
+    """A period whose last day in the marts is before its own end is still running."""
+    return end < period_end(cadence, start)
+
+
+def min_cases_setting(settings: Mapping[str, Any]) -> int:
+    """The registry's minimum number of cases to judge a rate over cases (default 20)."""
+    value = settings.get(MIN_CASES_SETTING, DEFAULT_MIN_CASES)
+    # A setting may arrive as YAML's int or as the text of the registry_settings table.
+    whole = not isinstance(value, bool) and isinstance(value, int | str) and str(value).strip().isdigit()
+    if not whole or int(value) < 1:
+        raise ValueError(f"registry settings: {MIN_CASES_SETTING} must be a whole number >= 1, got {value!r}")
+    return int(value)
 
 
 def format_change(value: float | None, unit: str, currency: str) -> str:
@@ -132,8 +196,9 @@ def _key_text(value: Any) -> str:
 class _Reader:
     """Reads the marts and turns cells into ``Figure`` objects with their provenance."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, min_cases: int):
         self.con = con
+        self.min_cases = min_cases
         self.kpis = {
             r["kpi_id"]: Kpi(r["kpi_id"], r["kpi_name"], r["unit"], r["direction"])
             for r in _rows(con, "select kpi_id, kpi_name, unit, direction from marts.dim_kpi order by kpi_id")
@@ -176,15 +241,60 @@ class _Reader:
     ) -> Figure:
         kpi = self.kpis[row["kpi_id"]]
         fmt = format_change if change else format_value
-        label = kpi.name if column in {"value", "actual_value"} else f"{kpi.name}: {column.replace('_', ' ')}"
-        return self.figure(section, label, row, mart, key, column, lambda v: fmt(v, kpi.unit, self.currency))
+        is_value = column in {"value", "actual_value"}
+        label = kpi.name if is_value else f"{kpi.name}: {column.replace('_', ' ')}"
+        figure = self.figure(
+            section, label, row, mart, key, column, lambda v: fmt(v, kpi.unit, self.currency)
+        )
+        n = row.get("denominator")
+        if not is_value or kpi.kpi_id not in COUNTED or n is None:
+            return figure
+        unit = COUNTED[kpi.kpi_id]
+        count = self.figure(
+            section, f"{kpi.name}: {unit}", row, mart, key, "denominator", lambda v: f"{v:,.0f}"
+        )
+        return replace(
+            figure, count=count, count_unit=unit, too_few=kpi.kpi_id in JUDGED_ON_CASES and n < self.min_cases
+        )
 
-    def latest(self, mart: str, column: str) -> date:
-        """The latest period start of ``mart``; refuses marts without rows (nothing to report on)."""
-        latest = self.rows(f"select max({column}) as latest from marts.{mart}")[0]["latest"]
-        if latest is None:
+    def periods(self, cadence: str, mart: str, start: str, end: str) -> tuple[date, date | None]:
+        """The period to report (the last complete one) and the running period beside it, if any.
+
+        Only when the marts hold no complete period is the running one reported (``Report.partial``).
+        Refuses marts without rows (nothing to report on).
+        """
+        latest = self.rows(
+            f"select {start} as period_start, max({end}) as period_end from marts.{mart} "
+            f"group by {start} order by {start} desc limit 2"
+        )
+        if not latest:
             raise ValueError(f"marts.{mart} is empty in the published marts: nothing to report")
-        return latest
+        newest = latest[0]
+        if len(latest) == 2 and is_partial(cadence, newest["period_start"], newest["period_end"]):
+            return latest[1]["period_start"], newest["period_start"]
+        return newest["period_start"], None
+
+    def running(
+        self,
+        cadence: str,
+        start: date | None,
+        rows: list[dict],
+        mart: str,
+        key: tuple,
+        column: str,
+        end_column: str,
+    ) -> RunningPeriod | None:
+        """The running period's portfolio headline (``rows``: that period's rows), with its days so far."""
+        if start is None:
+            return None
+        end = max(r[end_column] for r in rows)
+        return RunningPeriod(
+            label=period_label(cadence, start),
+            start=start,
+            end=end,
+            days=(end - start).days + 1,
+            headline=_headline(self, _scope(rows, "portfolio"), mart, key, column, section="running"),
+        )
 
     def chart(self, name: str, title: str, caption: str, query: str) -> ChartData:
         return ChartData(name, title, caption, " ".join(query.split()), self.rows(query))
@@ -342,20 +452,25 @@ def _portfolio_table(reader: _Reader, title: str, rows: list[dict], previous: li
     return Table(title, ["KPI", "this period", "previous period", "glide path", "target"], body)
 
 
-def _headline(reader: _Reader, rows: list[dict], mart: str, key: tuple, column: str) -> list[Figure]:
-    return [reader.kpi_figure("headline", r, mart, key, column) for _, r in sorted(_by_kpi(rows).items())]
+def _headline(
+    reader: _Reader, rows: list[dict], mart: str, key: tuple, column: str, section: str = "headline"
+) -> list[Figure]:
+    return [reader.kpi_figure(section, r, mart, key, column) for _, r in sorted(_by_kpi(rows).items())]
 
 
 def _alerts_table(reader: _Reader, day: date) -> Table:
     mart = "kpi_variance_alerts"
-    alerts = reader.rows(
-        f"select * from marts.{mart} where date_day = ? order by alert_rank limit ?", [day, ALERTS_SHOWN]
-    )
+    alerts = [
+        (reader.kpi_figure("alert", a, mart, ALERT_KEY, "value"), a)
+        for a in reader.rows(f"select * from marts.{mart} where date_day = ? order by alert_rank", [day])
+    ]
+    # Alerts on too few cases to judge go after the judged ones (a stable sort keeps the rank).
+    alerts = sorted(alerts, key=lambda pair: pair[0].too_few)[:ALERTS_SHOWN]
     body: list[list[str | Figure]] = [
         [
             reader.kpis[a["kpi_id"]].name,
             f"{a['scope_type'].replace('_', ' ')}: {a['scope_name']}",
-            reader.kpi_figure("alert", a, mart, ALERT_KEY, "value"),
+            value,
             reader.kpi_figure("alert", a, mart, ALERT_KEY, "glide_path_value"),
             reader.kpi_figure("alert", a, mart, ALERT_KEY, "drift", change=True),
             reader.figure(
@@ -368,22 +483,24 @@ def _alerts_table(reader: _Reader, day: date) -> Table:
                 lambda v: "behind" if v else "ahead",
             ),
         ]
-        for a in alerts
+        for value, a in alerts
     ]
     return Table(
         f"Variance alerts on {day.isoformat()}, most urgent first",
         ["KPI", "scope", "value", "glide path", "drift", "vs glide path"],
         body,
         f"The {ALERTS_SHOWN} highest-ranked KPI x scope drifts beyond the tolerance band around the glide "
-        "path (marts.kpi_variance_alerts); none listed means every KPI is within its band.",
+        "path (marts.kpi_variance_alerts); none listed means every KPI is within its band. A rate over "
+        f"fewer than {reader.min_cases} cases reads too few to judge and comes after the judged alerts.",
     )
 
 
-def weekly_snapshot(con: duckdb.DuckDBPyConnection) -> Report:
-    """The latest ISO week for workstream leads: KPIs by portfolio, use case and team, and the alerts."""
-    reader = _Reader(con)
+def weekly_snapshot(con: duckdb.DuckDBPyConnection, min_cases: int = DEFAULT_MIN_CASES) -> Report:
+    """The last complete ISO week for workstream leads (the running week's headline beside it): KPIs
+    by portfolio, use case and team, and the alerts."""
+    reader = _Reader(con, min_cases)
     mart = "fct_kpi_weekly"
-    start = reader.latest(mart, "period_start")
+    start, running = reader.periods("weekly", mart, "period_start", "period_end")
     rows = reader.period_rows(mart, start)
     end = max(r["period_end"] for r in rows)
     label = period_label("weekly", start)
@@ -411,17 +528,33 @@ def weekly_snapshot(con: duckdb.DuckDBPyConnection) -> Report:
         headline=_headline(reader, _scope(rows, "portfolio"), mart, PERIOD_KEY, "value"),
         tables=[t for t in tables if t is not None],
         charts=[reader.kpi_trend(mart, end, "week"), reader.adoption(mart, end, "week")],
+        min_cases=min_cases,
+        partial=is_partial("weekly", start, end),
+        running=reader.running(
+            "weekly",
+            running,
+            reader.period_rows(mart, running, "portfolio") if running else [],
+            mart,
+            PERIOD_KEY,
+            "value",
+            "period_end",
+        ),
     )
 
 
-def monthly_scorecard(con: duckdb.DuckDBPyConnection) -> Report:
-    """The latest month's scorecard for the steering committee, value against target, the value chains."""
-    reader = _Reader(con)
+def monthly_scorecard(con: duckdb.DuckDBPyConnection, min_cases: int = DEFAULT_MIN_CASES) -> Report:
+    """The last complete month's scorecard for the steering committee (the running month's headline
+    beside it), value against target, the value chains."""
+    reader = _Reader(con, min_cases)
     mart = "kpi_scorecard"
-    start = reader.latest(mart, "month_start")
-    rows = reader.rows(
-        f"select * from marts.{mart} where month_start = ? order by scope_type, scope_id, kpi_id", [start]
-    )
+    start, running = reader.periods("monthly", mart, "month_start", "month_end")
+
+    def month(first: date | None) -> list[dict]:
+        return reader.rows(
+            f"select * from marts.{mart} where month_start = ? order by scope_type, scope_id, kpi_id", [first]
+        )
+
+    rows = month(start)
     end = max(r["month_end"] for r in rows)
     portfolio: list[list[str | Figure]] = []
     for kpi_id, r in sorted(_by_kpi(_scope(rows, "portfolio")).items()):
@@ -486,14 +619,20 @@ def monthly_scorecard(con: duckdb.DuckDBPyConnection) -> Report:
             reader.value_vs_target(end),
             reader.value_chain_intervals(),
         ],
+        min_cases=min_cases,
+        partial=is_partial("monthly", start, end),
+        running=reader.running(
+            "monthly", running, month(running), mart, SCORECARD_KEY, "actual_value", "month_end"
+        ),
     )
 
 
-def quarterly_summary(con: duckdb.DuckDBPyConnection) -> Report:
-    """The latest quarter for the all-hands: KPIs quarter by quarter, value, adoption, the value chains."""
-    reader = _Reader(con)
+def quarterly_summary(con: duckdb.DuckDBPyConnection, min_cases: int = DEFAULT_MIN_CASES) -> Report:
+    """The last complete quarter for the all-hands (the running quarter's headline beside it): KPIs
+    quarter by quarter, value, adoption, the value chains."""
+    reader = _Reader(con, min_cases)
     mart = "fct_kpi_quarterly"
-    start = reader.latest(mart, "period_start")
+    start, running = reader.periods("quarterly", mart, "period_start", "period_end")
     history = reader.rows(
         f"select * from marts.{mart} where scope_type = 'portfolio' order by period_start, kpi_id"
     )
@@ -514,9 +653,11 @@ def quarterly_summary(con: duckdb.DuckDBPyConnection) -> Report:
     tables = [
         Table(
             "Portfolio KPIs quarter by quarter",
-            ["KPI"] + [period_label("quarterly", q) for q in quarters],
+            ["KPI"]
+            + [f"{period_label('quarterly', q)}{' (partial)' if q == running else ''}" for q in quarters],
             by_quarter,
-            "Flow KPIs add up the quarter's days; stock KPIs are the quarter's last day with a value.",
+            "Flow KPIs add up the quarter's days; stock KPIs are the quarter's last day with a value. A "
+            "quarter still running is marked partial.",
         ),
         reader.scope_table(
             f"Business units, {period_label('quarterly', start)}",
@@ -544,10 +685,21 @@ def quarterly_summary(con: duckdb.DuckDBPyConnection) -> Report:
             reader.adoption("fct_kpi_monthly", end, "month"),
             reader.value_chain_intervals(),
         ],
+        min_cases=min_cases,
+        partial=is_partial("quarterly", start, end),
+        running=reader.running(
+            "quarterly",
+            running,
+            [r for r in history if r["period_start"] == running],
+            mart,
+            PERIOD_KEY,
+            "value",
+            "period_end",
+        ),
     )
 
 
-BUILDERS: dict[str, Callable[[duckdb.DuckDBPyConnection], Report]] = {
+BUILDERS: dict[str, Callable[[duckdb.DuckDBPyConnection, int], Report]] = {
     "weekly": weekly_snapshot,
     "monthly": monthly_scorecard,
     "quarterly": quarterly_summary,

@@ -23,7 +23,7 @@ from value_pipeline.reports.charts import (
     value_chain_intervals_png,
     value_vs_target_png,
 )
-from value_pipeline.reports.content import BUILDERS, ChartData, Report
+from value_pipeline.reports.content import BUILDERS, DEFAULT_MIN_CASES, ChartData, Figure, Report
 from value_pipeline.reports.marts import connect_marts
 
 TEMPLATES = PROJECT_ROOT / "assets" / "report_templates"
@@ -61,6 +61,14 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"not JSON serialisable: {value!r}")
 
 
+def _figure_entry(figure: Figure) -> dict[str, Any]:
+    """A figure as its sidecar entry: its n by figure id, and the status as printed beside the mart's."""
+    entry = asdict(figure)
+    entry["count"] = figure.count.figure_id if figure.count else None
+    entry["shown_status"] = figure.shown_status
+    return entry
+
+
 def sidecar(report: Report, publish_id: str) -> dict[str, Any]:
     """The machine-readable twin of the HTML: each figure with its mart cell, each chart's query and rows."""
     return {
@@ -72,7 +80,19 @@ def sidecar(report: Report, publish_id: str) -> dict[str, Any]:
         "period_end": report.period_end,
         "currency": report.currency,
         "publish_id": publish_id,
-        "figures": [asdict(f) for f in report.figures()],
+        "partial": report.partial,
+        "running_period": (
+            {
+                "period": report.running.label,
+                "period_start": report.running.start,
+                "period_end": report.running.end,
+                "days": report.running.days,
+            }
+            if report.running
+            else None
+        ),
+        "min_cases_to_judge": report.min_cases,
+        "figures": [_figure_entry(f) for f in report.figures()],
         "charts": [
             {"name": c.name, "file": f"{c.name}.png", "title": c.title, "query": c.query, "rows": c.rows}
             for c in report.charts
@@ -88,11 +108,14 @@ def render_html(report: Report, pngs: dict[str, bytes], publish_id: str) -> str:
     return env.get_template(TEMPLATE).render(report=report, charts=charts, publish_id=publish_id)
 
 
-def write_report(cadence: str, marts_dir: Path, reports_root: Path) -> WrittenReport:
-    """Build the report of ``cadence`` from ``marts_dir`` into ``<reports_root>/<cadence>/<period>``."""
+def write_report(
+    cadence: str, marts_dir: Path, reports_root: Path, min_cases: int = DEFAULT_MIN_CASES
+) -> WrittenReport:
+    """Build the report of ``cadence`` from ``marts_dir`` into ``<reports_root>/<cadence>/<period>``
+    (``<period>`` is the last complete period); a rate over fewer than ``min_cases`` cases is not judged."""
     con = connect_marts(marts_dir)
     try:
-        report = BUILDERS[cadence](con)
+        report = BUILDERS[cadence](con, min_cases)
     finally:
         con.close()
     folder = reports_root / cadence / report.period_label
