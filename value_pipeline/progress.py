@@ -53,8 +53,9 @@ class StepLineHandler(logging.Handler):
             outcome, detail = "ok", ""
         elif event.is_step_failure:
             error = event.step_failure_data.error
-            # Dagster wraps the step's own exception: its innermost cause says what went wrong.
-            while error is not None and error.cause is not None:
+            # Dagster wraps the step's own exception: the first error not of Dagster's says what went
+            # wrong (its own causes, e.g. the DuckDB error under a LandingError, say less).
+            while error is not None and error.cls_name.startswith("Dagster") and error.cause is not None:
                 error = error.cause
             lines = error.message.strip().splitlines() if error else []
             outcome, detail = "failed", f"\n    {lines[0] if lines else 'no error message'}"

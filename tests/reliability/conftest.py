@@ -81,6 +81,14 @@ class Home:
         return code, log.read_text(errors="replace")
 
 
+def dbt_log(run_log: str) -> str:
+    """The dbt log a quiet run names on its first lines ("dbt's log: <path>"); empty when none was
+    written (dbt did not run)."""
+    match = re.search(r"dbt's log: (\S+)", run_log)
+    path = Path(match.group(1)) if match else None
+    return path.read_text(errors="replace") if path is not None and path.exists() else ""
+
+
 def new_home(path: Path) -> Home:
     write_instance_yaml(path / "dagster_home")
     return Home(path)

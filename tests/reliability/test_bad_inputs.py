@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.reliability.conftest import assert_same, copy_landing, new_home, snapshot
+from tests.reliability.conftest import assert_same, copy_landing, dbt_log, new_home, snapshot
 from value_pipeline.config import DEMO_REGISTRY
 from value_pipeline.contracts import load_contracts
 from value_pipeline.landing import LandingError, ensure_raw_tables, load_source, write_registry
@@ -520,14 +520,16 @@ def failing_landing(small_landing: Path, target: Path, defect: str) -> tuple[Pat
 
 @pytest.mark.integration
 @pytest.mark.parametrize(
-    ("defect", "message"),
+    ("defect", "exit_code", "message"),
     [
-        ("truncated_gzip", "late_events.csv.gz: cannot read"),
-        ("malformed_registry", "malformed YAML"),
+        # A file that cannot be read fails the ingest step: the run fails.
+        ("truncated_gzip", 1, "late_events.csv.gz: cannot read"),
+        # A registry that cannot be read is bad input, refused before the run starts.
+        ("malformed_registry", 2, "malformed YAML"),
     ],
 )
 def test_failed_run_leaves_marts_and_raw_at_the_last_good_version(
-    small_landing, reference_home, reference, tmp_path, defect, message
+    small_landing, reference_home, reference, tmp_path, defect, exit_code, message
 ):
     home = new_home(tmp_path / "home")
     home.warehouse.parent.mkdir(parents=True)
@@ -536,9 +538,9 @@ def test_failed_run_leaves_marts_and_raw_at_the_last_good_version(
 
     code, log = home.run(landing, defect, partition=day)
 
-    assert code == 1, log
+    assert code == exit_code, log
     assert message in log, log
-    assert "Running dbt command" not in log, "dbt must not run after a failed ingestion"
+    assert "Running dbt command" not in log + dbt_log(log), "dbt must not run after a failed ingestion"
     assert_same(reference, snapshot(home.warehouse))
 
 
@@ -579,7 +581,8 @@ def money_and_case_defects_run(small_landing, reference_home, tmp_path_factory):
 def test_currency_without_fx_rate_fails_the_run_not_the_total(money_and_case_defects_run, reference):
     code, log, home = money_and_case_defects_run
     assert code == 1, "a benefit that cannot be converted must fail the run"
-    assert "not_null_int_value_tracked_monthly_amount_reporting" in log
+    # The quiet run's failed dbt step names the failing test.
+    assert re.search(r"dbt_models +failed.*\n.*not_null_int_value_tracked_monthly_amount_reporting", log), log
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         unconverted = con.execute(
             "select source_currency, amount_reporting from intermediate.int_value_tracked_monthly "
@@ -594,7 +597,8 @@ def test_currency_without_fx_rate_fails_the_run_not_the_total(money_and_case_def
 def test_case_resolved_before_opened_is_kept_with_a_negative_cycle_time(money_and_case_defects_run):
     """Not a row defect: int_cases computes it, and only a warn-level dbt test reports it."""
     _, log, home = money_and_case_defects_run
-    assert re.search(r"WARN \d+ accepted_range_int_cases_cycle_hours", log), "the warn-level test reports it"
+    warned = re.search(r"WARN \d+ accepted_range_int_cases_cycle_hours", dbt_log(log))
+    assert warned, "the warn-level test reports it (in the dbt log of the quiet run)"
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         case = con.execute(
             "select is_resolved, cycle_hours from intermediate.int_cases where case_id = 'CASE-RBO'"

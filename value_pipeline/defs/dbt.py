@@ -15,8 +15,10 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import (
+    DagsterDbtCliRuntimeError,
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
+    DbtCliInvocation,
     DbtCliResource,
     DbtProject,
     dbt_assets,
@@ -154,14 +156,43 @@ def _build(
     invocation = dbt.cli(args, context=context, target_path=dbt_project.target_path / "dagster")
     # A run killed with SIGKILL cannot stop its dbt; the next run does (run_lock.py).
     warehouse.record_child(invocation.process.pid)
-    if not config.log_file:
-        yield from invocation.stream()
-        return
-    # dagster-dbt writes each dbt event to sys.stdout as it streams them.
-    log = Path(config.log_file)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a", encoding="utf-8") as stream, redirect_stdout(stream):
-        yield from invocation.stream()
+    try:
+        if not config.log_file:
+            yield from invocation.stream()
+            return
+        # dagster-dbt writes each dbt event to sys.stdout as it streams them.
+        log = Path(config.log_file)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as stream, redirect_stdout(stream):
+            yield from invocation.stream()
+    except DagsterDbtCliRuntimeError as exc:
+        raise DbtBuildFailed(failed_nodes(invocation) or str(exc)) from exc
+
+
+class DbtBuildFailed(Exception):
+    """dbt build ended with failing models or tests; the message names them (a quiet run shows it)."""
+
+
+# run_results.json statuses of a node that failed the build (a warn-level test's ``warn`` did not).
+FAILED = {"error", "fail", "runtime error"}
+
+
+def failed_nodes(invocation: DbtCliInvocation, most: int = 5) -> str:
+    """``dbt build failed: <n> nodes: name (status: first message line), ...`` from run_results.json."""
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    failed = [r for r in results if r.get("status") in FAILED]
+    if not failed:
+        return ""
+    named = []
+    for result in failed[:most]:
+        name = result["unique_id"].split(".")[2]
+        first = (result.get("message") or "").strip().splitlines()[:1]
+        named.append(f"{name} ({result['status']}{': ' + first[0] if first else ''})")
+    more = f" and {len(failed) - most} more" if len(failed) > most else ""
+    return f"dbt build failed: {len(failed)} node(s): {', '.join(named)}{more}"
 
 
 @dbt_assets(
