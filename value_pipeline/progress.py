@@ -34,8 +34,18 @@ def run_config(full_refresh: bool, verbose: bool, dbt_log: Path | None) -> dict[
     return {"loggers": loggers, "ops": {name: {"config": step} for name in DBT_STEPS}}
 
 
+def own_error_line(error: Any) -> str:
+    """The first line of the first error in a chain that is not Dagster's wrapper (its own causes,
+    e.g. the DuckDB error under a LandingError, say less)."""
+    while error is not None and error.cls_name.startswith("Dagster") and error.cause is not None:
+        error = error.cause
+    lines = error.message.strip().splitlines() if error is not None else []
+    return lines[0] if lines else "no error message"
+
+
 class StepLineHandler(logging.Handler):
-    """Prints ``<step> ok|failed|skipped <seconds> s`` when a step ends (and a failed step's error)."""
+    """Prints ``<step> ok|failed|skipped <seconds> s`` when a step ends (and a failed step's error), and
+    the error of a failure outside any step (e.g. a resource that cannot start: the warehouse lock)."""
 
     def __init__(self, stream: IO[str]):
         super().__init__(level=logging.DEBUG)
@@ -44,7 +54,16 @@ class StepLineHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         event = (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
-        if event is None or event.step_key is None:
+        if event is None:
+            return
+        if event.is_run_failure:
+            data = event.job_failure_data
+            # A failed step said its error on its line; a failure outside the steps (a resource that
+            # cannot start, such as the refused warehouse lock) is said here.
+            if data.error is not None and data.first_step_failure_event is None:
+                self._write(f"  run failed: {own_error_line(data.error)}\n")
+            return
+        if event.step_key is None:
             return
         if event.is_step_start:
             self.started[event.step_key] = record.created
@@ -52,19 +71,16 @@ class StepLineHandler(logging.Handler):
         if event.is_step_success:
             outcome, detail = "ok", ""
         elif event.is_step_failure:
-            error = event.step_failure_data.error
-            # Dagster wraps the step's own exception: the first error not of Dagster's says what went
-            # wrong (its own causes, e.g. the DuckDB error under a LandingError, say less).
-            while error is not None and error.cls_name.startswith("Dagster") and error.cause is not None:
-                error = error.cause
-            lines = error.message.strip().splitlines() if error else []
-            outcome, detail = "failed", f"\n    {lines[0] if lines else 'no error message'}"
+            outcome, detail = "failed", f"\n    {own_error_line(event.step_failure_data.error)}"
         elif event.is_step_skipped:
             outcome, detail = "skipped", ""
         else:
             return
         seconds = record.created - self.started.pop(event.step_key, record.created)
-        self.stream.write(f"  {event.step_key:<48} {outcome:<7} {seconds:7.1f} s{detail}\n")
+        self._write(f"  {event.step_key:<48} {outcome:<7} {seconds:7.1f} s{detail}\n")
+
+    def _write(self, line: str) -> None:
+        self.stream.write(line)
         self.stream.flush()
 
 

@@ -55,3 +55,34 @@ def test_the_cli_run_config_is_quiet_unless_verbose(tmp_path: Path):
     loud = run_config(full_refresh=False, verbose=True, dbt_log=None)
     assert loud["loggers"] == {"console": {"config": {"log_level": "INFO"}}}
     assert loud["ops"] == {s: {"config": {"full_refresh": False}} for s in DBT_STEPS}
+
+
+class LockedWarehouse(dg.ConfigurableResource):
+    """Stands for the warehouse resource when another run holds the lock: it cannot start."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        raise RuntimeError("the warehouse w is in use by another run (Dagster run 123)")
+
+
+@dg.op
+def needs_the_warehouse(warehouse: LockedWarehouse) -> int:
+    return 1
+
+
+@dg.job(
+    logger_defs={"progress": progress_logger},
+    resource_defs={"warehouse": LockedWarehouse()},
+)
+def locked_job():
+    needs_the_warehouse()
+
+
+def test_a_resource_that_cannot_start_is_said_once(capsys):
+    """The refusal by the warehouse lock happens before any step: the quiet run still says why."""
+    with dg.instance_for_test() as instance:
+        result = locked_job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}}
+        )
+    assert not result.success
+    out = capsys.readouterr().out
+    assert out.count("is in use by another run (Dagster run 123)") == 1, out
