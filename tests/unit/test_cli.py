@@ -14,20 +14,13 @@ from value_pipeline.onboarding import init_landing
 
 
 @pytest.fixture(autouse=True)
-def _environment(monkeypatch):
-    """`run` points the process at its landing (environment variables): undone after each test."""
-    for key in (
-        "VALUE_PIPELINE_LANDING",
-        "VALUE_PIPELINE_WAREHOUSE",
-        "VALUE_PIPELINE_SERVING",
-        "VALUE_PIPELINE_REPORTS",
-        "VALUE_PIPELINE_START_DATE",
-        "DAGSTER_HOME",
-    ):
-        if key in os.environ:
-            monkeypatch.setenv(key, os.environ[key])
-        else:
-            monkeypatch.delenv(key, raising=False)
+def _environment():
+    """`run` points the process at its landing (environment variables): undone after each test, also
+    for variables that were not set before (monkeypatch.delenv of an absent name would not undo)."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
