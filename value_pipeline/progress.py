@@ -61,7 +61,8 @@ class StepLineHandler(logging.Handler):
             # A failed step said its error on its line; a failure outside the steps (a resource that
             # cannot start, such as the refused warehouse lock) is said here.
             if data.error is not None and data.first_step_failure_event is None:
-                self._write(f"  run failed: {own_error_line(data.error)}\n")
+                self.stream.write(f"  run failed: {own_error_line(data.error)}\n")
+                self.stream.flush()
             return
         if event.step_key is None:
             return
@@ -77,10 +78,7 @@ class StepLineHandler(logging.Handler):
         else:
             return
         seconds = record.created - self.started.pop(event.step_key, record.created)
-        self._write(f"  {event.step_key:<48} {outcome:<7} {seconds:7.1f} s{detail}\n")
-
-    def _write(self, line: str) -> None:
-        self.stream.write(line)
+        self.stream.write(f"  {event.step_key:<48} {outcome:<7} {seconds:7.1f} s{detail}\n")
         self.stream.flush()
 
 
