@@ -327,6 +327,8 @@ def _check(given: dict[str, Any], sections: dict[str, list[dict]], source: str) 
     if len(keys) != len(set(keys)):
         raise RegistryError(f"{source}: sla_policies has two policies for the same priority and use case")
 
+    _check_assumptions(sections, use_cases, source)
+
     rejected: list[tuple[str, str]] = []
     kept: list[dict] = []
     for chain in sections["value_chains"]:
@@ -353,6 +355,23 @@ def _check(given: dict[str, Any], sections: dict[str, list[dict]], source: str) 
             where = f"{source}: expansions[{expansion['id']}]"
             raise RegistryError(f"{where}: unknown commitment_id {expansion['commitment_id']!r}")
     return Registry(source=source, settings=settings, sections=sections, rejected_value_chains=rejected)
+
+
+def _check_assumptions(sections: dict, use_cases: set[str], source: str) -> None:
+    """Assumptions name registry use cases, keep low <= base <= high and do not repeat a scope."""
+    scopes = set()
+    for n, entry in enumerate(sections["assumptions"]):
+        where = f"{source}: assumptions[{n}]"
+        if entry.get("use_case_id") and entry["use_case_id"] not in use_cases:
+            raise RegistryError(f"{where}: unknown use_case_id {entry['use_case_id']!r}")
+        if not entry["low"] <= entry["base"] <= entry["high"]:
+            raise RegistryError(
+                f"{where}: low <= base <= high must hold ({entry['low']}, {entry['base']}, {entry['high']})"
+            )
+        scope = (entry["assumption"], entry.get("use_case_id"), entry.get("activity"))
+        if scope in scopes:
+            raise RegistryError(f"{where}: a second {scope[0]} for the same use case and activity")
+        scopes.add(scope)
 
 
 def _check_hypotheses(sections: dict, use_cases: set[str], source: str) -> None:

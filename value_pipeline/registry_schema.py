@@ -96,6 +96,8 @@ class Key:
         """What a number must be ("positive", "in (0, 1]", ...), or None when it has no range."""
         if self.exclusive_minimum is not None and self.maximum is not None:
             return f"in ({self.exclusive_minimum:g}, {self.maximum:g}]"
+        if self.minimum is not None and self.maximum is not None:
+            return f"from {self.minimum:g} to {self.maximum:g}"
         if self.exclusive_minimum is not None:
             return "positive" if self.exclusive_minimum == 0 else f"more than {self.exclusive_minimum:g}"
         if self.minimum is not None:
@@ -157,6 +159,14 @@ SETTINGS: tuple[Key, ...] = (
         "below it the figure reads too few to judge.",
         default=20,
         minimum=1,
+    ),
+    Key(
+        "blocker_min_wait_rise",
+        "number",
+        "A transition's median wait is a blocker when it rose by more than this share of its baseline "
+        "median (0.2 = 20%) between the baseline and post windows (marts.process_wait_changes).",
+        default=0.2,
+        minimum=0,
     ),
     Key(
         "earliest_plausible_date",
@@ -584,6 +594,44 @@ SECTIONS: tuple[Section, ...] = (
             ),
             Key("rationale", "text", "Where the scale comes from."),
         ),
+    ),
+    Section(
+        "assumptions",
+        "Adjustable assumptions of the first business case drawn from the event logs "
+        "(marts.pain_to_value_map): the share of a step's hours automation could take, low, base and "
+        "high. The most specific entry applies: use case and activity, then use case, then activity, "
+        "then one for every step. At most one entry per assumption, use case and activity.",
+        "registry_assumptions",
+        (
+            Key(
+                "assumption",
+                "text",
+                "What is assumed: `automation_share` (share of the hours automation could take).",
+                required=True,
+                allowed=("automation_share",),
+            ),
+            Key("use_case_id", "text", "Use case the entry is specific to (none: every use case)."),
+            Key(
+                "activity",
+                "text",
+                "Activity the entry is specific to (as in the events' `activity`; a transition's "
+                "target activity); none: every activity.",
+            ),
+            *(
+                Key(
+                    bound,
+                    "number",
+                    f"{bound.capitalize()} case share, from 0 to 1.",
+                    required=True,
+                    minimum=0,
+                    maximum=1,
+                )
+                for bound in ("low", "base", "high")
+            ),
+            Key("rationale", "text", "Where the shares come from."),
+        ),
+        row_key=(),
+        unique_id=False,
     ),
 )
 SECTION_BY_NAME = {s.name: s for s in SECTIONS}

@@ -1,6 +1,10 @@
-"""The small demo, generated once and built once through the Dagster job, shared by integration tests."""
+"""Warehouses shared by integration tests: the small demo, generated once and built once through the
+Dagster job; and each real log, built once through the command a user runs (``own_data_build``)."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -51,6 +55,76 @@ def warehouse(settings: Settings, demo_run):
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     yield con
     con.close()
+
+
+REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
+CLI = str(Path(sys.executable).parent / "value-pipeline")
+RUN_TIMEOUT_S = 1800
+# log -> (adapter, export, use case, events, cases): the counts published with the data
+# (../shared/realdata/PROVENANCE.md).
+OWN_DATA_LOGS = {
+    "helpdesk": ("xes", REALDATA / "process_mining" / "helpdesk.xes.gz", "helpdesk", 21_348, 4_580),
+    "bpic2012": ("xes", REALDATA / "process_mining" / "bpic2012.xes.gz", "loans", 262_200, 13_087),
+    "servicenow": (
+        "servicenow",
+        REALDATA / "servicenow_incidents" / "incident_event_log.csv.gz",
+        "incidents",
+        180_887,
+        20_769,
+    ),
+}
+
+
+def own_data_command(home: Path, *args: str) -> subprocess.CompletedProcess:
+    """``value-pipeline <args>`` in a fresh process with its own home and Dagster instance (and no
+    start date: the command derives it from the zone's data)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("VALUE_PIPELINE_") or k in {"VALUE_PIPELINE_TARGET"}
+    }
+    env |= {"VALUE_PIPELINE_HOME": str(home), "DAGSTER_HOME": str(home / "dagster_home")}
+    done = subprocess.run(
+        [CLI, *args], env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False
+    )
+    assert done.returncode == 0, (
+        f"value-pipeline {' '.join(args)}: {done.stdout[-6000:]}{done.stderr[-3000:]}"
+    )
+    return done
+
+
+@pytest.fixture(scope="session")
+def own_data_build(tmp_path_factory):
+    """log -> the acceptance scenario of docs/own_data.md on it (``init``, ``adapt``, ``run`` in a home
+    of its own): the commands' outputs and the paths they wrote. Each log is built once per session,
+    on first use, whichever test module asks first."""
+    built: dict[str, dict] = {}
+
+    def build(log: str) -> dict:
+        if log not in built:
+            adapter, export, use_case, events, cases = OWN_DATA_LOGS[log]
+            home = tmp_path_factory.mktemp(f"own_{log}")
+            landing = home / "L"
+            outputs = {
+                "init": own_data_command(home, "init", str(landing)).stdout,
+                "adapt": own_data_command(
+                    home, "adapt", adapter, str(export), "--landing", str(landing), "--use-case", use_case
+                ).stdout,
+                "run": own_data_command(home, "run", "--landing", str(landing)).stdout,
+            }
+            built[log] = {
+                "log": log,
+                "use_case": use_case,
+                "events": events,
+                "cases": cases,
+                "landing": landing,
+                "outputs": outputs,
+                "warehouse": home / "warehouse" / "warehouse.duckdb",
+                "published": home / "serving" / "marts.duckdb",
+            }
+        return built[log]
+
+    return build
 
 
 # Columns that record which run built a row (an incremental model's), not what the row says.

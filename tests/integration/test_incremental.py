@@ -7,9 +7,10 @@ and receives L late together with a registry change (an SLA policy of its own fo
 After each step the untouched partitions, cases and days must not have been rebuilt (markers
 planted in an old partition of the incremental staging table, in an old case of the incremental
 case summary and of ``int_cases``, and in the first day of the cycle-time medians survive), and
-at the end every public mart, the staging table, ``int_cases`` and the cycle-time medians must
-equal one full build over the same landing and final registry (floats to 1e-9 relative). A last
-run with ``--full-refresh`` rebuilds everything (the markers are gone) and changes no figure.
+at the end every public mart, the staging table, ``int_cases``, the case steps and variants and
+the cycle-time medians must equal one full build over the same landing and final registry (floats
+to 1e-9 relative). A last run with ``--full-refresh`` rebuilds everything (the markers are gone)
+and changes no figure.
 """
 
 import shutil
@@ -50,6 +51,12 @@ def staged(warehouse: Path) -> pd.DataFrame:
 def cases(warehouse: Path) -> pd.DataFrame:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(f"select * exclude (built_at) from {CASES} order by case_id").df()
+
+
+def by_case(warehouse: Path, table: str, order: str) -> pd.DataFrame:
+    """A model incremental by case, without its build stamps."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(f"select * exclude (built_at) from intermediate.{table} order by {order}").df()
 
 
 def cycle_times(warehouse: Path) -> pd.DataFrame:
@@ -131,6 +138,8 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     expected_staged = staged(full.warehouse)
     expected_cases = cases(full.warehouse)
     expected_cycle_times = cycle_times(full.warehouse)
+    expected_steps = by_case(full.warehouse, "int_case_steps", "event_id")
+    expected_variants = by_case(full.warehouse, "int_case_variants", "case_id")
 
     held_back = tmp_path / "held_back"
     for day in (late, new):
@@ -189,6 +198,12 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     pd.testing.assert_frame_equal(cases(home.warehouse), expected_cases, obj="int_cases")
     pd.testing.assert_frame_equal(
         cycle_times(home.warehouse), expected_cycle_times, rtol=1e-9, atol=1e-9, obj=CYCLE_TIMES
+    )
+    pd.testing.assert_frame_equal(
+        by_case(home.warehouse, "int_case_steps", "event_id"), expected_steps, obj="int_case_steps"
+    )
+    pd.testing.assert_frame_equal(
+        by_case(home.warehouse, "int_case_variants", "case_id"), expected_variants, obj="int_case_variants"
     )
 
     # A full refresh (after a change of a model's definition) rebuilds every partition and case.

@@ -4,85 +4,29 @@
     value-pipeline adapt xes helpdesk.xes.gz --landing L --use-case helpdesk
     value-pipeline run --landing L
 
-and the same with the ServiceNow export. Each log is built once (a module-scoped fixture) in its own
-home; the warehouse must hold the counts published with the data (../shared/realdata/PROVENANCE.md,
-as in test_realdata_warehouse.py), and the KPI facts and the published marts must have rows although
-the zone holds no finance, roster, survey or AI-usage file.
+and the same with the ServiceNow export. Each log is built once per session in its own home
+(``own_data_build`` in conftest.py, shared with test_process_mining_reference.py); the warehouse must
+hold the counts published with the data (../shared/realdata/PROVENANCE.md, as in
+test_realdata_warehouse.py), and the KPI facts and the published marts must have rows although the
+zone holds no finance, roster, survey or AI-usage file.
 """
 
 from __future__ import annotations
-
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
 
+from tests.integration.conftest import REALDATA
 from value_pipeline.contracts import load_contracts
-
-PROJECT = Path(__file__).resolve().parents[2]
-REALDATA = PROJECT.parent / "shared" / "realdata"
-CLI = str(Path(sys.executable).parent / "value-pipeline")
-RUN_TIMEOUT_S = 1800
-# log -> (adapter, export, use case, events, cases)
-LOGS = {
-    "helpdesk": ("xes", REALDATA / "process_mining" / "helpdesk.xes.gz", "helpdesk", 21_348, 4_580),
-    "servicenow": (
-        "servicenow",
-        REALDATA / "servicenow_incidents" / "incident_event_log.csv.gz",
-        "incidents",
-        180_887,
-        20_769,
-    ),
-}
 
 pytestmark = pytest.mark.skipif(not REALDATA.is_dir(), reason="shared real data not available")
 
 
-def _command(home: Path, *args: str) -> subprocess.CompletedProcess:
-    """``value-pipeline <args>`` in a fresh process with its own home and Dagster instance (and no
-    start date: the command derives it from the zone's data)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("VALUE_PIPELINE_") or k in {"VALUE_PIPELINE_TARGET"}
-    }
-    env |= {"VALUE_PIPELINE_HOME": str(home), "DAGSTER_HOME": str(home / "dagster_home")}
-    done = subprocess.run(
-        [CLI, *args], env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False
-    )
-    assert done.returncode == 0, (
-        f"value-pipeline {' '.join(args)}: {done.stdout[-6000:]}{done.stderr[-3000:]}"
-    )
-    return done
-
-
-@pytest.fixture(scope="module", params=sorted(LOGS))
-def built(request, tmp_path_factory) -> dict:
+@pytest.fixture(scope="module", params=["helpdesk", "servicenow"])
+def built(request, own_data_build) -> dict:
     """The three commands of the scenario on one log; their outputs and the paths they wrote."""
-    adapter, export, use_case, events, cases = LOGS[request.param]
-    home = tmp_path_factory.mktemp(f"own_{request.param}")
-    landing = home / "L"
-    outputs = {
-        "init": _command(home, "init", str(landing)).stdout,
-        "adapt": _command(
-            home, "adapt", adapter, str(export), "--landing", str(landing), "--use-case", use_case
-        ).stdout,
-        "run": _command(home, "run", "--landing", str(landing)).stdout,
-    }
-    return {
-        "log": request.param,
-        "use_case": use_case,
-        "events": events,
-        "cases": cases,
-        "landing": landing,
-        "outputs": outputs,
-        "warehouse": home / "warehouse" / "warehouse.duckdb",
-        "published": home / "serving" / "marts.duckdb",
-    }
+    return own_data_build(request.param)
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ import pytest
 
 from tests.browser import capture, chromium_path, is_blank
 from value_pipeline.config import PROJECT_ROOT
+from value_pipeline.registry import parse_registry
 
 pytestmark = pytest.mark.integration
 
@@ -263,3 +264,63 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     (tmp_path / "report.png").write_bytes(shot.screenshot)
     if os.environ.get("VALUE_PIPELINE_UPDATE_SCREENSHOTS"):
         shutil.copy(tmp_path / "report.png", SCREENSHOTS / f"report_{report['cadence']}.png")
+
+
+def _figure_keys(sidecar: dict, section: str, columns: tuple[str, ...]) -> set[tuple]:
+    return {
+        tuple(f["key"].get(c) for c in columns)
+        for f in sidecar["figures"]
+        if f["figure_id"].startswith(f"{section}.")
+    }
+
+
+def test_the_weekly_top_blockers_are_the_blockers_of_the_marts(demo_run, marts):
+    """Each use case's up to three blockers whose median wait rose most, with a chart of each use
+    case's largest; unjudged transitions are never ranked."""
+    html = Path(_metadata(demo_run, REPORT_ASSETS["weekly"])["report"].value)
+    sidecar = json.loads((html.parent / "figures.json").read_text())
+    expected = set(
+        marts.execute(
+            "select use_case_id, from_activity, to_activity from marts.process_wait_changes "
+            "where is_blocker qualify row_number() over (partition by use_case_id order by rise_rank) <= 3"
+        ).fetchall()
+    )
+    assert expected, "the demo has no blocker"
+    assert _figure_keys(sidecar, "blocker", ("use_case_id", "from_activity", "to_activity")) == expected
+    (chart,) = [c for c in sidecar["charts"] if c["name"] == "top_blockers"]
+    assert {(r["use_case_id"], r["from_activity"], r["to_activity"]) for r in chart["rows"]} <= expected
+    assert len(chart["rows"]) == len({key[0] for key in expected})
+    assert "<h2>Top blockers: transitions whose median wait rose most since the baseline</h2>" in (
+        html.read_text()
+    )
+
+
+def test_the_monthly_pain_to_value_ranking_and_its_hypothesis_drafts(demo_run, marts, settings):
+    """The top three candidates of every use case, with a chart; beside the report the drafts, one per
+    use case, parse when pasted under the registry's `hypotheses:`."""
+    metadata = _metadata(demo_run, REPORT_ASSETS["monthly"])
+    html = Path(metadata["report"].value)
+    sidecar = json.loads((html.parent / "figures.json").read_text())
+    expected = set(
+        marts.execute(
+            "select use_case_id, subject_kind, activity, from_activity from marts.pain_to_value_map "
+            "where opportunity_rank <= 3"
+        ).fetchall()
+    )
+    assert expected
+    shown = _figure_keys(sidecar, "candidate", ("use_case_id", "subject_kind", "activity", "from_activity"))
+    assert shown == expected
+    (chart,) = [c for c in sidecar["charts"] if c["name"] == "pain_to_value"]
+    assert len(chart["rows"]) == len({key[0] for key in expected})
+    assert "Pain-to-value ranking" in html.read_text()
+
+    drafts = Path(metadata["hypothesis_drafts"].value)
+    assert drafts == html.parent / "hypothesis_drafts.yml"
+    (registry_file,) = (settings.landing_root / "registry").glob("*.yml")
+    own = registry_file.read_text()
+    assert own.count("\nhypotheses:\n") == 1
+    registry = parse_registry(
+        own.replace("\nhypotheses:\n", f"\nhypotheses:\n{drafts.read_text()}"), str(registry_file)
+    )
+    drafted = {h["scope_id"] for h in registry.sections["hypotheses"] if h["id"].startswith("H-DRAFT-")}
+    assert drafted == {key[0] for key in expected}

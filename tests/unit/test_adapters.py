@@ -223,6 +223,17 @@ def test_servicenow_priority_map_and_events_on_a_small_export(tmp_path):
     assert "INC1:resolved" not in by_id.index and "INC2:closed" not in by_id.index
     assert stats["rows_dropped"] == {"no incident number": 1}
     assert stats["events"] == 3 + 2 + 1 + 1  # updates + opened + resolved + closed
+    # Events of an incident at the same minute keep the source order: an update before the resolution
+    # or closure it records (an event_id sort put INC2:resolved before INC2:update:1).
+    assert events["event_id"].tolist() == [
+        "INC1:opened",
+        "INC1:update:1",
+        "INC2:opened",
+        "INC2:update:1",
+        "INC2:resolved",
+        "INC1:update:2",
+        "INC1:closed",
+    ]
 
     path.write_text(path.read_text().replace("4 - Low", "5 - Planning"))
     with pytest.raises(
@@ -293,6 +304,26 @@ def test_xes_without_an_activity_map_keeps_every_activity(tmp_path):
         ["A:4", "worked", "Fix"],
         ["A:5", "worked", "Fix"],
     ]
+
+
+def test_xes_events_sharing_a_timestamp_are_written_in_file_order(tmp_path):
+    """The warehouse orders a case's tied events by their line in the landing file, so the adapter must
+    write them in the trace's order: an event_id sort put ``T:10`` before ``T:2``."""
+    steps = [f"step {n:02d}" for n in range(1, 13)]
+    events_xml = "".join(
+        f'<event><string key="concept:name" value="{step}"/>'
+        '<date key="time:timestamp" value="2020-01-01T10:00:00Z"/></event>'
+        for step in steps
+    )
+    path = tmp_path / "tied.xes"
+    path.write_text(
+        '<log xmlns="http://www.xes-standard.org/"><trace><string key="concept:name" value="T"/>'
+        f"{events_xml}</trace></log>"
+    )
+    events, _ = adapt_xes(path, use_case_id="U")
+    assert events["activity"].tolist() == steps
+    assert events["event_id"].tolist() == [f"T:{n}" for n in range(1, 13)]
+    assert "_order" not in events.columns
 
 
 # --- real logs: published counts ---------------------------------------------------------------------

@@ -68,6 +68,19 @@ def test_duplicate_ids_are_refused():
         (lambda d: d["kpis"][0].update(target_date="2024-01-01"), "target_date must be after baseline_date"),
         (lambda d: d["sla_policies"].append({"priority": "P1", "sla_hours": 4}), "two policies for the same"),
         (lambda d: d["commitments"][0].update(kpi_id="nps"), "unknown kpi_id 'nps'"),
+        (
+            lambda d: d["assumptions"][0].update(low=0.5, base=0.3),
+            r"assumptions\[0\]: low <= base <= high must hold \(0.5, 0.3, 0.5\)",
+        ),
+        (lambda d: d["assumptions"][0].update(high=1.5), r"assumptions\[0\]: high must be from 0 to 1"),
+        (
+            lambda d: d["assumptions"][1].update(use_case_id="UC99"),
+            r"assumptions\[1\]: unknown use_case_id 'UC99'",
+        ),
+        (
+            lambda d: d["assumptions"].append(dict(d["assumptions"][1])),
+            r"assumptions\[3\]: a second automation_share for the same use case and activity",
+        ),
     ],
 )
 def test_invalid_entries_name_the_entry(mutate, message):
@@ -225,7 +238,7 @@ def test_the_json_schema_is_valid_and_rejects_what_the_parser_rejects():
 
 SECTIONS_LIST = (
     "business_units:, teams:, use_cases:, kpis:, sla_policies:, value_chains:, hypotheses:, commitments:,"
-    " expansions:"
+    " expansions:, assumptions:"
 )
 
 

@@ -10,8 +10,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from value_pipeline.registry import RegistryError, load_registry
-from value_pipeline.reports.charts import adoption_png, value_chain_intervals_png
+from value_pipeline.config import DEMO_REGISTRY
+from value_pipeline.registry import Registry, RegistryError, load_registry, parse_registry
+from value_pipeline.reports.charts import (
+    adoption_png,
+    pain_to_value_png,
+    top_blockers_png,
+    value_chain_intervals_png,
+)
 from value_pipeline.reports.content import (
     ChartData,
     format_change,
@@ -20,6 +26,7 @@ from value_pipeline.reports.content import (
     period_end,
     period_label,
 )
+from value_pipeline.reports.hypotheses import hypothesis_drafts, write_hypothesis_drafts
 from value_pipeline.reports.marts import connect_marts, current_publish_dir
 from value_pipeline.reports.render import write_report
 
@@ -79,6 +86,112 @@ def _period_rows(starts: list[tuple[str, str]]) -> pd.DataFrame:
     frame["value_estimated"] = 250.0
     frame.loc[~is_value, "value_estimated"] = None
     return frame
+
+
+WAIT_CHANGE_COLUMNS = [
+    "use_case_id",
+    "from_activity",
+    "to_activity",
+    "baseline_transitions",
+    "post_transitions",
+    "baseline_cases",
+    "post_cases",
+    "baseline_median_wait_hours",
+    "post_median_wait_hours",
+    "wait_rise_hours",
+    "is_judged",
+    "is_blocker",
+    "rise_rank",
+]
+
+
+def _wait_changes() -> pd.DataFrame:
+    """UC01: two blockers around a judged rise too small to block (it ranks between them), a judged
+    fall and an unjudged rework loop that rose most; UC02: too few cases in a window; UC03: no
+    post-go-live cases; UC04: judged, but its only wait fell."""
+    frame = pd.DataFrame(
+        [
+            ("UC01", "Match", "Pay", 40, 36, 30, 28, 5.0, 7.0, 2.0, True, True, 3),
+            ("UC01", "Receive", "Match", 44, 40, 30, 28, 10.0, 14.5, 4.5, True, True, 1),
+            ("UC01", "Open", "Receive", 30, 28, 30, 28, 40.0, 43.0, 3.0, True, False, 2),
+            ("UC01", "Pay", "Close", 30, 28, 30, 28, 3.0, 2.0, -1.0, True, False, 4),
+            ("UC01", "Match", "Match", 6, 9, 5, 8, 1.0, 51.0, 50.0, False, False, None),
+            ("UC02", "Open", "Route", 3, 2, 3, 2, 2.0, 9.0, 7.0, False, False, None),
+            ("UC03", "Open", "Close", 25, 0, 25, 0, 4.0, None, None, False, False, None),
+            ("UC04", "Open", "Close", 25, 25, 25, 25, 4.0, 3.0, -1.0, True, False, 1),
+        ],
+        columns=WAIT_CHANGE_COLUMNS,
+    )
+    return frame.astype({"rise_rank": "Int64"})
+
+
+PAIN_TO_VALUE_COLUMNS = [
+    "use_case_id",
+    "use_case_name",
+    "subject_kind",
+    "from_activity",
+    "activity",
+    "hours_basis",
+    "months_observed",
+    "monthly_volume",
+    "monthly_hours",
+    "rework_count",
+    "handoff_count",
+    "reporting_currency",
+    "monthly_cost",
+    "automation_share_low",
+    "automation_share_base",
+    "automation_share_high",
+    "opportunity_low",
+    "opportunity_base",
+    "opportunity_high",
+    "opportunity_rank",
+    "median_hours",
+    "costed_hours_share",
+]
+
+
+def _candidate(use_case, kind, source, activity, hours, cost, shares, rank, name, costed=None):
+    """A pain_to_value_map row: ``hours`` a month at ``cost``, valued at ``shares`` (low, base, high);
+    ``costed``: the share of the hours with a cost rate (all of them when there is a cost)."""
+    opportunity = [None if cost is None or s is None else cost * s for s in shares]
+    basis = "waiting" if kind == "transition" else "handling"
+    costed = 1.0 if cost is not None else costed
+    return (
+        use_case,
+        name,
+        kind,
+        source,
+        activity,
+        basis,
+        12,
+        10.0 * hours / 4,
+        hours,
+        0,
+        3,
+        "USD",
+        cost,
+        *shares,
+        *opportunity,
+        rank,
+        hours / 10,
+        costed,
+    )
+
+
+def _pain_to_value() -> pd.DataFrame:
+    """UC01: a valued wait, a handling without an automation share, a third and a fourth candidate;
+    UC02: a wait whose team has no cost rate; UC03: a handling with rates for part of its hours."""
+    valued, unvalued, uc01 = (0.25, 0.5, 0.75), (None, None, None), "Invoice matching"
+    rows = [
+        _candidate("UC01", "transition", "Receive", "Match", 120.0, 6000.0, valued, 1, uc01),
+        _candidate("UC01", "activity", None, "Match", 80.0, 4000.0, unvalued, 2, uc01),
+        _candidate("UC01", "transition", "Pay", "Close", 20.0, 1000.0, valued, 3, uc01),
+        _candidate("UC01", "transition", "Match", "Pay", 10.0, 500.0, valued, 4, uc01),
+        _candidate("UC02", "transition", "Open", "Route", 50.0, None, valued, 1, "Ticket triage", 0.0),
+        _candidate("UC03", "activity", None, "Reset", 8.0, None, valued, 1, "Password reset", 0.5),
+    ]
+    return pd.DataFrame(rows, columns=PAIN_TO_VALUE_COLUMNS)
 
 
 def _marts() -> dict[str, pd.DataFrame]:
@@ -157,6 +270,8 @@ def _marts() -> dict[str, pd.DataFrame]:
                 "denominator",
             ],
         ),
+        "process_wait_changes": _wait_changes(),
+        "pain_to_value_map": _pain_to_value(),
         "value_chain": pd.DataFrame(
             [
                 (
@@ -431,6 +546,7 @@ def test_report_is_self_contained_and_escapes_text(serving: Path, tmp_path: Path
     }
     assert sorted(p.name for p in written.pngs) == [
         "kpi_trend.png",
+        "pain_to_value.png",
         "value_chain_intervals.png",
         "value_vs_target.png",
     ]
@@ -440,6 +556,87 @@ def test_charts_draw_without_rows():
     empty = ChartData("adoption", "AI tool adoption", "", "select 1", [])
     assert adoption_png(empty).startswith(PNG_MAGIC)
     assert value_chain_intervals_png(empty).startswith(PNG_MAGIC)
+    assert top_blockers_png(empty).startswith(PNG_MAGIC)
+    assert pain_to_value_png(empty, "USD").startswith(PNG_MAGIC)
+
+
+def _table(report, title: str):
+    (table,) = [t for t in report.tables if t.title.startswith(title)]
+    return table
+
+
+def _cells(table) -> list[list[str]]:
+    return [[c if isinstance(c, str) else c.display for c in row] for row in table.rows]
+
+
+def test_top_blockers_rank_judged_rises_and_say_why_a_use_case_is_not_judged(serving: Path, tmp_path: Path):
+    """UC01 lists its two blockers in rise order: not its unjudged rework loop that rose most, its
+    judged rise too small to block, nor its wait that fell; UC02 has too few cases, UC03 no
+    post-go-live case; UC04 (only a fall) is not listed."""
+    written = write_report("weekly", current_publish_dir(serving), tmp_path / "reports")
+    table = _table(written.report, "Top blockers")
+    assert _cells(table) == [
+        ["Invoice matching (UC01)", "Receive -> Match", "10.0", "14.5", "+4.5", "44", "40", "30", "28"],
+        ["Invoice matching (UC01)", "Match -> Pay", "5.0", "7.0", "+2.0", "40", "36", "30", "28"],
+        ["UC02", "too few to judge", *["-"] * 7],
+        ["UC03", "no post-go-live cases yet", *["-"] * 7],
+    ]
+    assert "at least 20 cases have it in each window" in table.note
+    shown = _figures_in_html(written.html.read_text())
+    assert shown["blocker.UC01.Receive.Match.wait_rise_hours"] == "+4.5"
+    (chart,) = [c for c in written.report.charts if c.name == "top_blockers"]
+    assert [(r["use_case_id"], r["from_activity"], r["wait_rise_hours"]) for r in chart.rows] == [
+        ("UC01", "Receive", 4.5)
+    ]
+    assert (written.folder / "top_blockers.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_pain_to_value_ranking_shows_hours_and_says_why_money_is_missing(serving: Path, tmp_path: Path):
+    """Top three candidates per use case, the use case with the largest opportunity first, then the
+    most hours: UC01's handling has no automation share (cost, no opportunity); UC02's team has no cost
+    rate and UC03 has rates for part of its hours only (hours, no money)."""
+    written = write_report("monthly", current_publish_dir(serving), tmp_path / "reports")
+    table = _table(written.report, "Pain-to-value ranking")
+    uc01 = "Invoice matching (UC01)"
+    money = ["USD 6,000", "USD 1,500", "USD 3,000", "USD 4,500"]
+    no_rate, partial_rate, missing = (
+        "no cost rate for its team",
+        "part of its hours have no cost rate",
+        ["-"] * 3,
+    )
+    assert _cells(table) == [
+        [uc01, "1", "wait Receive -> Match", "12", "300.0", "120.0", *money],
+        [uc01, "2", "handling Match", "12", "200.0", "80.0", "USD 4,000", *["no share assumed"] * 3],
+        [uc01, "3", "wait Pay -> Close", "12", "50.0", "20.0", "USD 1,000", "USD 250", "USD 500", "USD 750"],
+        ["Ticket triage (UC02)", "1", "wait Open -> Route", "12", "125.0", "50.0", no_rate, *missing],
+        ["Password reset (UC03)", "1", "handling Reset", "12", "20.0", "8.0", partial_rate, *missing],
+    ]
+    assert "Money needs an hourly cost (finance cost rates) and an FX rate for every hour" in table.note
+    figures = {f.figure_id: f for f in written.report.figures()}
+    handling = figures["candidate.UC01.activity.Match.monthly_hours"]
+    assert handling.key == {"use_case_id": "UC01", "subject_kind": "activity", "activity": "Match"}
+    (chart,) = [c for c in written.report.charts if c.name == "pain_to_value"]
+    assert [(r["use_case_id"], r["opportunity_base"]) for r in chart.rows] == [
+        ("UC01", 3000.0),
+        ("UC02", None),
+        ("UC03", None),
+    ]
+
+
+def test_empty_process_marts_give_empty_sections(serving: Path, tmp_path: Path):
+    marts_dir = current_publish_dir(serving)
+    for mart in ("process_wait_changes", "pain_to_value_map"):
+        path = marts_dir / f"{mart}.parquet"
+        duckdb.execute(
+            f"copy (select * from '{path}' limit 0) to '{tmp_path / 'empty.parquet'}' (format parquet)"
+        )
+        (tmp_path / "empty.parquet").replace(path)
+    weekly = write_report("weekly", marts_dir, tmp_path / "reports")
+    monthly = write_report("monthly", marts_dir, tmp_path / "reports")
+    assert _table(weekly.report, "Top blockers").rows == []
+    assert _table(monthly.report, "Pain-to-value ranking").rows == []
+    html = weekly.html.read_text()
+    assert "Top blockers" in html and 'data-chart="top_blockers"' in html
 
 
 def test_an_empty_fact_is_refused_with_its_name(serving: Path, tmp_path: Path):
@@ -451,3 +648,62 @@ def test_an_empty_fact_is_refused_with_its_name(serving: Path, tmp_path: Path):
     (tmp_path / "empty.parquet").replace(weekly)
     with pytest.raises(ValueError, match=r"marts.fct_kpi_weekly is empty"):
         write_report("weekly", marts_dir, tmp_path / "reports")
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """The rows as the marts return them: NULL as None."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _pasted(drafts: str) -> Registry:
+    """The demo registry with ``drafts`` pasted right under its ``hypotheses:`` line."""
+    demo = DEMO_REGISTRY.read_text()
+    assert demo.count("\nhypotheses:\n") == 1
+    return parse_registry(demo.replace("\nhypotheses:\n", f"\nhypotheses:\n{drafts}"), "registry.yml")
+
+
+def test_hypothesis_drafts_parse_under_hypotheses_and_project_only_what_has_money():
+    """UC01's top three candidates (not the fourth) become one draft projecting a year of the base
+    opportunities it has; UC02 and UC03 lack cost rates, so their drafts project nothing and say why."""
+    registry = _pasted(hypothesis_drafts(_records(_pain_to_value()), "2026-07-01T02-00-00.000000Z"))
+    drafts = {h["id"]: h for h in registry.sections["hypotheses"] if h["id"].startswith("H-DRAFT-")}
+    assert drafts.keys() == {"H-DRAFT-UC01", "H-DRAFT-UC02", "H-DRAFT-UC03"}
+    assert {"H-CS", "H-FIN"} <= set(registry.ids("hypotheses")), "the registry's own entries stay"
+    uc01 = drafts["H-DRAFT-UC01"]
+    assert (uc01["scope_type"], uc01["scope_id"]) == ("use_case", "UC01")
+    assert uc01["pain_points"] == [
+        "wait Receive -> Match: 120.0 h per month (300.0 times a month, median waiting 12.0 h, "
+        "12 months observed)",
+        "handling Match: 80.0 h per month (200.0 times a month, median handling 8.0 h, 12 months observed)",
+        "wait Pay -> Close: 20.0 h per month (50.0 times a month, median waiting 2.0 h, 12 months observed)",
+    ]
+    assert uc01["value_drivers"] == ["cycle_time_reduction", "sla_compliance", "value_tracked"]
+    assert uc01["projected_value"] == 12 * (3000 + 500)
+    assert "no automation_share assumption applies" in uc01["assumptions"][1]
+    assert uc01["assumptions"][-1].startswith("projected_value: 12 months of the base opportunity")
+    assert [
+        (d.get("projected_value"), d["assumptions"]) for d in (drafts["H-DRAFT-UC02"], drafts["H-DRAFT-UC03"])
+    ] == [
+        (None, ["wait Open -> Route: not valued in money, no cost rate for its team (50.0 h per month)"]),
+        (
+            None,
+            ["handling Reset: not valued in money, part of its hours have no cost rate (8.0 h per month)"],
+        ),
+    ]
+
+
+def test_no_candidate_drafts_nothing_and_still_pastes():
+    text = hypothesis_drafts([], "2026-07-01T02-00-00.000000Z")
+    assert text.startswith("# DRAFT value hypotheses to review:")
+    assert "nothing to draft" in text
+    demo = parse_registry(DEMO_REGISTRY.read_text(), "registry.yml")
+    assert _pasted(text).ids("hypotheses") == demo.ids("hypotheses")
+
+
+def test_hypothesis_drafts_are_written_from_the_published_map(serving: Path, tmp_path: Path):
+    marts_dir = current_publish_dir(serving)
+    path = write_hypothesis_drafts(marts_dir, tmp_path)
+    assert path == tmp_path / "hypothesis_drafts.yml"
+    text = path.read_text()
+    assert f"# Published marts: {marts_dir.name}." in text
+    assert text == hypothesis_drafts(_records(_pain_to_value()), marts_dir.name)

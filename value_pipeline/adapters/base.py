@@ -142,7 +142,12 @@ def apply_event_rules(
 
 
 def finish(events: pd.DataFrame, extra_columns: list[str], where: str) -> pd.DataFrame:
-    """Contract columns in contract order, then extras; enum and key checks; sorted by time."""
+    """Contract columns in contract order, then extras; enum and key checks.
+
+    Rows are sorted by time, case and the adapter's source order ``_order`` (not written): events of
+    a case that share a timestamp keep the source's order, which the warehouse reads as the file's line
+    order (an event_id sort would put ``c:10`` before ``c:2``).
+    """
     bad_types = set(events["event_type"]) - set(EVENT_TYPES)
     if bad_types:
         raise AdapterConfigError(f"{where}: event types {sorted(bad_types)} are not in the contract")
@@ -150,9 +155,10 @@ def finish(events: pd.DataFrame, extra_columns: list[str], where: str) -> pd.Dat
     if duplicated.any():
         example = events.loc[duplicated, "event_id"].iloc[0]
         raise ValueError(f"{where}: {int(duplicated.sum())} duplicate event_id values, e.g. {example!r}")
-    out = events.sort_values(["event_ts", "case_id", "event_id"], kind="stable").reset_index(drop=True)
+    out = events.sort_values(["event_ts", "case_id", "_order"], kind="stable").reset_index(drop=True)
     out["event_ts"] = format_utc(out["event_ts"])
-    return out[CONTRACT_COLUMNS + extra_columns].astype("string")
+    # Optional contract columns an adapter does not fill are written empty.
+    return out.reindex(columns=CONTRACT_COLUMNS + extra_columns).astype("string")
 
 
 def summarise(events: pd.DataFrame, rows_read: int, dropped: Mapping[str, int]) -> dict:

@@ -172,7 +172,9 @@ def adapt_servicenow(
         }
     )
 
+    # Source order of an incident's events: opened, its updates in update order, resolved, closed.
     events = pd.concat([opened, worked, resolved, closed], ignore_index=True)
+    events["_order"] = range(len(events))
     for column in ("actor_id", "team"):
         events[column] = events[column].astype("string").str.strip().replace({MISSING: pd.NA, "": pd.NA})
     events["priority"] = map_values(events["priority"], priority_map, f"{path}: priority_map")

@@ -3,7 +3,7 @@
 Mapping: trace ``concept:name`` -> case_id; event ``concept:name`` (the activity) -> event_type through
 the configured ``activity_map`` (unmapped activities: ``default_event_type``); ``time:timestamp`` ->
 event_ts; ``org:resource`` -> actor_id, and actor_type through ``actor_types`` (resource -> type);
-the activity is kept in the contract's ``activity`` column and ``lifecycle:transition`` as an extra.
+the activity is kept in the contract's ``activity`` column and ``lifecycle:transition`` in ``lifecycle``.
 ``event_id`` = ``<case_id>:<n>``, n = the event's 1-based position in its trace. The sequence rules of
 :func:`value_pipeline.adapters.base.apply_event_rules` then set ``opened`` / ``automated_step`` /
 ``reopened``. Events without a readable timestamp and traces without a name are dropped and counted.
@@ -28,7 +28,7 @@ from value_pipeline.adapters.base import (
     summarise,
 )
 
-EXTRA_COLUMNS = ["lifecycle"]
+EXTRA_COLUMNS: list[str] = []
 _EVENT_KEYS = {
     "concept:name": "activity",
     "time:timestamp": "timestamp",

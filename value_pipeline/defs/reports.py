@@ -7,6 +7,7 @@ from value_pipeline.config import Settings
 from value_pipeline.defs.staging import STAGED_MARTS, staged_publish
 from value_pipeline.registry import load_registry
 from value_pipeline.reports.content import min_cases_setting
+from value_pipeline.reports.hypotheses import write_hypothesis_drafts
 from value_pipeline.reports.render import write_report
 
 # (asset name, cadence, description)
@@ -16,14 +17,16 @@ REPORTS = [
         "weekly",
         "Weekly dashboard snapshot for workstream leads: the latest ISO week's KPIs for the portfolio, "
         "each use case and each team, the variance alerts at week end, the weekly KPI trend against its "
-        "glide path and the adoption curve.",
+        "glide path, the adoption curve and the top blockers (transitions whose median wait rose most "
+        "since the baseline).",
     ),
     (
         "monthly_scorecard",
         "monthly",
         "Monthly KPI scorecard for the steering committee: the latest month of marts.kpi_scorecard for the "
-        "portfolio and business units, value realised against target per use case, the value chains "
-        "with their intervals.",
+        "portfolio and business units, value realised against target per use case, the pain-to-value "
+        "ranking, the value chains with their intervals. Beside it hypothesis_drafts.yml: draft "
+        "registry hypotheses from the ranking's top candidates, to review.",
     ),
     (
         "quarterly_summary",
@@ -51,12 +54,19 @@ def _report_asset(name: str, cadence: str, description: str) -> dg.AssetsDefinit
     def _report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = Settings.from_env()
         min_cases = min_cases_setting(load_registry(settings.landing_root).settings)
-        written = write_report(cadence, staged_publish(context).folder, settings.reports_root, min_cases)
+        marts_dir = staged_publish(context).folder
+        written = write_report(cadence, marts_dir, settings.reports_root, min_cases)
         report = written.report
         context.log.info(f"{cadence} report {report.period_label}: {written.html}")
+        extra: dict[str, dg.MetadataValue] = {}
+        if cadence == "monthly":
+            # Beside the report whose pain-to-value ranking they come from.
+            drafts = write_hypothesis_drafts(marts_dir, written.folder)
+            extra["hypothesis_drafts"] = dg.MetadataValue.path(str(drafts))
         return dg.MaterializeResult(
             metadata={
                 "report": dg.MetadataValue.path(str(written.html)),
+                **extra,
                 "figures_json": dg.MetadataValue.path(str(written.sidecar)),
                 "period": report.period_label,
                 "running_period": report.running.label if report.running else "none",

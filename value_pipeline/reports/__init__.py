@@ -2,5 +2,6 @@
 
 ``marts`` opens a published copy, ``content`` picks every figure from it (each figure keeps the mart
 cell it came from), ``charts`` draws the PNGs and ``render`` writes the self-contained HTML, the PNGs
-and the ``figures.json`` sidecar. Nothing here imports Dagster.
+and the ``figures.json`` sidecar; ``hypotheses`` drafts registry hypotheses from the pain-to-value
+map for review. Nothing here imports Dagster.
 """

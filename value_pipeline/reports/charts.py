@@ -11,7 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from value_pipeline.reports.content import ChartData, Kpi
+from value_pipeline.reports.content import ChartData, Kpi, candidate_label, missing_rate, use_case_label
 from value_pipeline.value_chains import format_money
 
 VALUE_COLOUR = "#1f4e79"
@@ -159,4 +159,91 @@ def value_chain_intervals_png(chart: ChartData) -> bytes:
     ax.set_xlabel("relative change of the metric (95% interval)")
     ax.set_title(chart.title)
     ax.grid(axis="x", alpha=0.3)
+    return _png(fig)
+
+
+def _label(row: dict[str, Any], subject: str) -> str:
+    return f"{use_case_label(row)}\n{subject}"
+
+
+def top_blockers_png(chart: ChartData) -> bytes:
+    """Each use case's top blocker: its median wait at baseline and now, labelled with the rise."""
+    fig = _figure(10, 1.8 + 0.6 * max(len(chart.rows), 2))
+    if not chart.rows:
+        return _empty(fig, "no blocker: no judged transition waits much longer than at baseline")
+    ax = fig.add_subplot()
+    rows = list(reversed(chart.rows))  # largest rise on top
+    y = range(len(rows))
+    half = 0.38
+    now = [r["post_median_wait_hours"] for r in rows]
+    ax.barh(
+        [i + half / 2 for i in y],
+        [r["baseline_median_wait_hours"] for r in rows],
+        half,
+        color=GLIDE_COLOUR,
+        label="baseline",
+    )
+    ax.barh([i - half / 2 for i in y], now, half, color=VALUE_COLOUR, label="now (post go-live)")
+    for i, row in enumerate(rows):
+        ax.annotate(
+            f"+{row['wait_rise_hours']:,.1f} h",
+            (now[i], i - half / 2),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(
+        list(y), [_label(r, f"{r['from_activity']} -> {r['to_activity']}") for r in rows], fontsize=8
+    )
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.margins(x=0.12)  # room for the rise beside the longest bar
+    ax.set_xlabel("median wait (hours)")
+    ax.set_title(chart.title)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    return _png(fig)
+
+
+def pain_to_value_png(chart: ChartData, currency: str) -> bytes:
+    """Each use case's largest candidate: hours per month (left) and the base monthly opportunity with
+    its low to high range (right), or why there is no money."""
+    fig = _figure(12, 1.8 + 0.6 * max(len(chart.rows), 2))
+    if not chart.rows:
+        return _empty(fig, "no pain-to-value candidate yet")
+    rows = list(reversed(chart.rows))  # largest on top
+    y = list(range(len(rows)))
+    hours_ax, money_ax = fig.subplots(1, 2, sharey=True)
+    hours_ax.barh(y, [r["monthly_hours"] for r in rows], height=0.6, color=GLIDE_COLOUR)
+    hours_ax.set_ylim(-0.7, len(rows) - 0.3)
+    hours_ax.set_xlabel("hours per month")
+    hours_ax.set_yticks(y, [_label(r, candidate_label(r)) for r in rows], fontsize=8)
+    for i, row in enumerate(rows):
+        base = row["opportunity_base"]
+        if base is None:
+            why = missing_rate(row) if row["monthly_cost"] is None else "no share assumed"
+            money_ax.annotate(
+                why,
+                (0, i),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+                color=GLIDE_COLOUR,
+            )
+            continue
+        money_ax.barh(i, base, height=0.6, color=VALUE_COLOUR)
+        money_ax.errorbar(
+            base,
+            i,
+            xerr=[[base - row["opportunity_low"]], [row["opportunity_high"] - base]],
+            fmt="none",
+            color="black",
+            capsize=4,
+        )
+    money_ax.set_xlabel(f"opportunity per month ({currency}), base with low to high")
+    money_ax.xaxis.set_major_formatter(_axis_formatter("currency", currency))
+    for ax in (hours_ax, money_ax):
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(chart.title, fontsize=13)
     return _png(fig)

@@ -20,6 +20,15 @@ PERIOD_KEY = ("kpi_id", "period_start", "scope_type", "scope_id")
 SCORECARD_KEY = ("kpi_id", "month_start", "scope_type", "scope_id")
 ALERT_KEY = ("kpi_id", "date_day", "scope_type", "scope_id")
 VALUE_CHAIN_KEY = ("value_chain_id",)
+BLOCKER_KEY = ("use_case_id", "from_activity", "to_activity")
+# A candidate's grain in marts.pain_to_value_map: an activity row has no from_activity.
+CANDIDATE_KEY = {
+    "transition": ("use_case_id", "subject_kind", "from_activity", "activity"),
+    "activity": ("use_case_id", "subject_kind", "activity"),
+}
+# Rows shown per use case: transitions whose wait rose most, candidates of the pain-to-value map.
+BLOCKERS_SHOWN = 3
+CANDIDATES_SHOWN = 3
 ALERTS_SHOWN = 10
 ADOPTION_KPI = "ai_tool_adoption"
 VALUE_KPI = "value_tracked"
@@ -183,7 +192,10 @@ def period_label(cadence: str, start: date) -> str:
     return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
 
 
-def _rows(con: duckdb.DuckDBPyConnection, query: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+def query_rows(
+    con: duckdb.DuckDBPyConnection, query: str, params: Iterable[Any] = ()
+) -> list[dict[str, Any]]:
+    """The rows ``query`` returns, each a dict by column name (NULL as None)."""
     cursor = con.execute(query, list(params))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -191,6 +203,34 @@ def _rows(con: duckdb.DuckDBPyConnection, query: str, params: Iterable[Any] = ()
 
 def _key_text(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _hours(value: float) -> str:
+    return f"{value:,.1f}"
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def use_case_label(row: Mapping[str, Any]) -> str:
+    """``Invoice matching (UC01)``, or the id alone when the use case has no other name."""
+    name, use_case_id = row["use_case_name"], row["use_case_id"]
+    return f"{name} ({use_case_id})" if name and name != use_case_id else use_case_id
+
+
+def missing_rate(row: Mapping[str, Any]) -> str:
+    """Why a pain-to-value candidate has hours but no cost: money needs a rate for every hour."""
+    if row["costed_hours_share"]:
+        return "part of its hours have no cost rate"
+    return "no cost rate for its team"
+
+
+def candidate_label(row: Mapping[str, Any]) -> str:
+    """What a pain-to-value candidate is: the wait between two steps or the handling of one."""
+    if row["subject_kind"] == "transition":
+        return f"wait {row['from_activity']} -> {row['activity']}"
+    return f"handling {row['activity']}"
 
 
 class _Reader:
@@ -201,9 +241,11 @@ class _Reader:
         self.min_cases = min_cases
         self.kpis = {
             r["kpi_id"]: Kpi(r["kpi_id"], r["kpi_name"], r["unit"], r["direction"])
-            for r in _rows(con, "select kpi_id, kpi_name, unit, direction from marts.dim_kpi order by kpi_id")
+            for r in query_rows(
+                con, "select kpi_id, kpi_name, unit, direction from marts.dim_kpi order by kpi_id"
+            )
         }
-        currencies = _rows(
+        currencies = query_rows(
             con,
             "select reporting_currency from marts.fct_value_tracked union "
             "select reporting_currency from marts.value_chain where reporting_currency is not null",
@@ -211,7 +253,7 @@ class _Reader:
         self.currency = currencies[0]["reporting_currency"] if currencies else ""
 
     def rows(self, query: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        return _rows(self.con, query, params)
+        return query_rows(self.con, query, params)
 
     def figure(
         self,
@@ -410,6 +452,44 @@ class _Reader:
             """,
         )
 
+    def top_blockers(self) -> ChartData:
+        return self.chart(
+            "top_blockers",
+            "Top blocker per use case: median wait, baseline against now",
+            "marts.process_wait_changes: per use case the blocker whose median wait rose most from its "
+            "baseline cases to its post-go-live cases (to the as-of date); bars are the median wait in "
+            "hours, the label the rise.",
+            """
+            select w.use_case_id, coalesce(u.use_case_name, w.use_case_id) as use_case_name,
+                   w.from_activity, w.to_activity, w.baseline_median_wait_hours, w.post_median_wait_hours,
+                   w.wait_rise_hours
+            from marts.process_wait_changes w
+            left join marts.dim_use_case u using (use_case_id)
+            where w.is_blocker
+            qualify row_number() over (
+                partition by w.use_case_id order by w.rise_rank, w.from_activity, w.to_activity) = 1
+            order by w.wait_rise_hours desc, w.use_case_id
+            """,
+        )
+
+    def pain_to_value(self) -> ChartData:
+        return self.chart(
+            "pain_to_value",
+            "Largest candidate per use case: hours and opportunity per month",
+            "marts.pain_to_value_map, opportunity rank 1 of each use case (last 12 months to the as-of "
+            f"date): hours waited or handled per month, and the base monthly opportunity in {self.currency} "
+            "with its low to high range; a candidate without a cost rate or an automation share has hours "
+            "but no money.",
+            """
+            select use_case_id, use_case_name, subject_kind, from_activity, activity, monthly_hours,
+                   monthly_cost, costed_hours_share, reporting_currency, opportunity_low, opportunity_base,
+                   opportunity_high
+            from marts.pain_to_value_map
+            where opportunity_rank = 1
+            order by opportunity_base desc nulls last, monthly_hours desc, use_case_id
+            """,
+        )
+
     def value_chain_intervals(self) -> ChartData:
         return self.chart(
             "value_chain_intervals",
@@ -495,6 +575,167 @@ def _alerts_table(reader: _Reader, day: date) -> Table:
     )
 
 
+def _unjudged_reason(rows: list[dict]) -> str:
+    """Why a use case has no judged transition: a window without transitions, or too few in one."""
+    if not any(r["post_transitions"] for r in rows):
+        return "no post-go-live cases yet"
+    if not any(r["baseline_transitions"] for r in rows):
+        return "no baseline cases"
+    return TOO_FEW.replace("_", " ")
+
+
+def _blockers_table(reader: _Reader) -> Table:
+    """Per use case the blockers (judged transitions whose median wait rose by more than the mart's
+    threshold) that rose most since the baseline, the use case with the largest rise first; a use case
+    without a judged transition says why."""
+    mart = "process_wait_changes"
+    rows = reader.rows(
+        f"""
+        select w.*, coalesce(u.use_case_name, w.use_case_id) as use_case_name
+        from marts.{mart} w left join marts.dim_use_case u using (use_case_id)
+        order by w.use_case_id, w.rise_rank nulls last, w.from_activity, w.to_activity
+        """
+    )
+    by_use_case: dict[str, list[dict]] = {}
+    for r in rows:
+        by_use_case.setdefault(r["use_case_id"], []).append(r)
+    rising: list[list[dict]] = []
+    unjudged: list[list[dict]] = []
+    for use_case_rows in by_use_case.values():
+        judged = [r for r in use_case_rows if r["is_judged"]]
+        top = [r for r in judged if r["is_blocker"]][:BLOCKERS_SHOWN]
+        if top:
+            rising.append(top)
+        elif not judged:
+            unjudged.append(use_case_rows)
+    rising.sort(key=lambda top: -top[0]["wait_rise_hours"])
+    body: list[list[str | Figure]] = []
+    for top in rising:
+        for r in top:
+            transition = f"{r['from_activity']} -> {r['to_activity']}"
+
+            def figure(name: str, column: str, fmt: Callable[[Any], str], r=r, label=transition) -> Figure:
+                return reader.figure("blocker", f"{label}: {name}", r, mart, BLOCKER_KEY, column, fmt)
+
+            body.append(
+                [
+                    use_case_label(r),
+                    transition,
+                    figure("baseline median wait", "baseline_median_wait_hours", _hours),
+                    figure("median wait now", "post_median_wait_hours", _hours),
+                    figure("rise", "wait_rise_hours", lambda v: f"{v:+,.1f}"),
+                    figure("baseline transitions", "baseline_transitions", _count),
+                    figure("transitions now", "post_transitions", _count),
+                    figure("baseline cases", "baseline_cases", _count),
+                    figure("cases now", "post_cases", _count),
+                ]
+            )
+    for use_case_rows in unjudged:
+        body.append([use_case_label(use_case_rows[0]), _unjudged_reason(use_case_rows), *["-"] * 7])
+    return Table(
+        "Top blockers: transitions whose median wait rose most since the baseline",
+        [
+            "use case",
+            "from -> to",
+            "baseline median wait h",
+            "median wait now h",
+            "rise h",
+            "baseline transitions",
+            "transitions now",
+            "baseline cases",
+            "cases now",
+        ],
+        body,
+        f"Per use case, the up to {BLOCKERS_SHOWN} blockers whose median wait rose most from the use "
+        "case's baseline cases (opened before go-live) to its post-go-live cases, to the as-of date "
+        "(marts.process_wait_changes, the use case with the largest rise first). A blocker is a "
+        "transition (one step directly followed by another) whose median wait rose by more than the "
+        "registry's blocker_min_wait_rise share of its baseline median (default 20%), as in the operator "
+        f"tracker. A transition is judged only when at least {reader.min_cases} cases have it in each "
+        "window: a use case with none reads too few to judge (or names the window it has no cases in). A "
+        "use case not listed has no blocker.",
+    )
+
+
+def _pain_to_value_table(reader: _Reader) -> Table:
+    """The pain-to-value map's top candidates per use case, the use case with the largest opportunity
+    first; where money is missing the hours stay and the cell says why."""
+    mart = "pain_to_value_map"
+    rows = reader.rows(
+        f"""
+        with ranked as (
+            select *, max(opportunity_base) over (partition by use_case_id) as best_opportunity,
+                   max(monthly_hours) over (partition by use_case_id) as most_hours
+            from marts.{mart}
+            where opportunity_rank <= {CANDIDATES_SHOWN}
+        )
+        select * from ranked
+        order by best_opportunity desc nulls last, most_hours desc, use_case_id, opportunity_rank
+        """
+    )
+    body: list[list[str | Figure]] = []
+    for r in rows:
+        label = candidate_label(r)
+        currency = r["reporting_currency"] or reader.currency
+
+        def figure(name: str, column: str, fmt: Callable[[Any], str], r=r, label=label) -> Figure:
+            return reader.figure(
+                "candidate", f"{label}: {name}", r, mart, CANDIDATE_KEY[r["subject_kind"]], column, fmt
+            )
+
+        def money(v: float, currency=currency) -> str:
+            return format_value(v, "currency", currency)
+
+        if r["monthly_cost"] is None:
+            cost: str | Figure = missing_rate(r)
+            opportunity: list[str | Figure] = ["-"] * 3
+        else:
+            cost = figure("cost per month", "monthly_cost", money)
+            opportunity = [
+                figure(f"opportunity {level}", f"opportunity_{level}", money)
+                if r[f"opportunity_{level}"] is not None
+                else "no share assumed"
+                for level in ("low", "base", "high")
+            ]
+        body.append(
+            [
+                use_case_label(r),
+                figure("rank", "opportunity_rank", _count),
+                label,
+                figure("months observed", "months_observed", _count),
+                figure("per month", "monthly_volume", _hours),
+                figure("hours per month", "monthly_hours", _hours),
+                cost,
+                *opportunity,
+            ]
+        )
+    return Table(
+        f"Pain-to-value ranking: where hours go and what automating them could be worth per month "
+        f"({reader.currency})",
+        [
+            "use case",
+            "rank",
+            "candidate",
+            "months observed",
+            "per month",
+            "hours per month",
+            "cost per month",
+            "opportunity low",
+            "opportunity base",
+            "opportunity high",
+        ],
+        body,
+        f"The up to {CANDIDATES_SHOWN} largest candidates per use case over the last 12 months to the "
+        "as-of date (marts.pain_to_value_map): waiting between two steps, or handling an activity from "
+        "its start to its completion. Per month: the occurrences; cost: the hours at the team's hourly "
+        "cost in reporting currency; opportunity: the cost times the automation share assumed in the "
+        "registry (`assumptions`, low / base / high). Money needs an hourly cost (finance cost rates) "
+        "and an FX rate for every hour of the candidate; where some are missing only the hours are "
+        "shown and the cell says so. No share assumed: no registry `automation_share` assumption "
+        "applies to the candidate.",
+    )
+
+
 def weekly_snapshot(con: duckdb.DuckDBPyConnection, min_cases: int = DEFAULT_MIN_CASES) -> Report:
     """The last complete ISO week for workstream leads (the running week's headline beside it): KPIs
     by portfolio, use case and team, and the alerts."""
@@ -515,6 +756,7 @@ def weekly_snapshot(con: duckdb.DuckDBPyConnection, min_cases: int = DEFAULT_MIN
         reader.scope_table("Use cases this week", "use_case", _scope(rows, "use_case"), mart, PERIOD_KEY),
         reader.scope_table("Teams this week", "team", _scope(rows, "team"), mart, PERIOD_KEY),
         _alerts_table(reader, end),
+        _blockers_table(reader),
     ]
     return Report(
         cadence="weekly",
@@ -527,7 +769,11 @@ def weekly_snapshot(con: duckdb.DuckDBPyConnection, min_cases: int = DEFAULT_MIN
         kpis=reader.kpis,
         headline=_headline(reader, _scope(rows, "portfolio"), mart, PERIOD_KEY, "value"),
         tables=[t for t in tables if t is not None],
-        charts=[reader.kpi_trend(mart, end, "week"), reader.adoption(mart, end, "week")],
+        charts=[
+            reader.kpi_trend(mart, end, "week"),
+            reader.adoption(mart, end, "week"),
+            reader.top_blockers(),
+        ],
         min_cases=min_cases,
         partial=is_partial("weekly", start, end),
         running=reader.running(
@@ -601,6 +847,7 @@ def monthly_scorecard(con: duckdb.DuckDBPyConnection, min_cases: int = DEFAULT_M
             ["use case", "realised", "validated by Finance", "estimated", "target"],
             value_rows,
         ),
+        _pain_to_value_table(reader),
         reader.value_chain_table(),
     ]
     return Report(
@@ -617,6 +864,7 @@ def monthly_scorecard(con: duckdb.DuckDBPyConnection, min_cases: int = DEFAULT_M
         charts=[
             reader.kpi_trend("fct_kpi_monthly", end, "month"),
             reader.value_vs_target(end),
+            reader.pain_to_value(),
             reader.value_chain_intervals(),
         ],
         min_cases=min_cases,

@@ -20,6 +20,8 @@ from value_pipeline.config import PROJECT_ROOT
 from value_pipeline.reports.charts import (
     adoption_png,
     kpi_trend_png,
+    pain_to_value_png,
+    top_blockers_png,
     value_chain_intervals_png,
     value_vs_target_png,
 )
@@ -52,6 +54,10 @@ def chart_png(chart: ChartData, report: Report) -> bytes:
         return adoption_png(chart)
     if chart.name == "value_chain_intervals":
         return value_chain_intervals_png(chart)
+    if chart.name == "top_blockers":
+        return top_blockers_png(chart)
+    if chart.name == "pain_to_value":
+        return pain_to_value_png(chart, report.currency)
     raise ValueError(f"no drawing for chart {chart.name!r}")
 
 

@@ -26,3 +26,8 @@
         else {{ dbt.concat(["cast(cast(100 * " ~ ratio_expr ~ " as decimal(18, 0)) as " ~ dbt.type_string() ~ ")", "'%'"]) }}
     end
 {%- endmacro %}
+
+{#- Hours with one decimal as text: 12.345 -> '12.3'. -#}
+{% macro hours_text(hours_expr) -%}
+    cast(cast({{ hours_expr }} as decimal(18, 1)) as {{ dbt.type_string() }})
+{%- endmacro %}

@@ -1,5 +1,6 @@
 -- One row per commitment and use case for the operator: value against the plan to date, go-live and
--- adoption against the assumptions, the blockers and the largest leakage cause.
+-- adoption against the assumptions, the blocker and the largest leakage cause. The blocker is data's
+-- where the log shows one: the transition whose median wait rose most since the baseline window.
 with leakage as (
     select * from {{ ref('value_leakage') }}
     where use_case_id is not null
@@ -32,6 +33,19 @@ ranked_causes as (
         row_number() over (partition by commitment_id, use_case_id order by leakage_value desc, cause asc) as rank_
     from leakage
     where leakage_value > 0
+),
+
+-- The use case's blocker transition with the largest rise.
+wait_rises as (
+    select blockers.*
+    from {{ ref('process_wait_changes') }} as blockers
+    where
+        blockers.is_blocker
+        and blockers.rise_rank = (
+            select min(other_blockers.rise_rank)
+            from {{ ref('process_wait_changes') }} as other_blockers
+            where other_blockers.is_blocker and other_blockers.use_case_id = blockers.use_case_id
+        )
 )
 
 select
@@ -55,8 +69,21 @@ select
     ) as variance_to_plan,
     cast(use_cases.leakage_value as {{ type_double() }}) as leakage_value,
     cast(ranked_causes.cause as {{ dbt.type_string() }}) as top_leakage_cause,
+    cast(wait_rises.from_activity as {{ dbt.type_string() }}) as blocking_from_activity,
+    cast(wait_rises.to_activity as {{ dbt.type_string() }}) as blocking_to_activity,
+    cast(wait_rises.baseline_median_wait_hours as {{ type_double() }}) as baseline_wait_hours,
+    cast(wait_rises.post_median_wait_hours as {{ type_double() }}) as post_wait_hours,
     cast(case
         when use_cases.go_live_date is null or use_cases.go_live_date > use_cases.as_of_date then 'not live yet'
+        when wait_rises.use_case_id is not null then {{ dbt.concat([
+            "'wait '", "wait_rises.from_activity", "' -> '", "wait_rises.to_activity", "' up '",
+            hours_text('wait_rises.wait_rise_hours'),
+            "' h (baseline '",
+            hours_text('wait_rises.baseline_median_wait_hours'),
+            "' h, now '",
+            hours_text('wait_rises.post_median_wait_hours'),
+            "' h)'"
+        ]) }}
         when use_cases.go_live_date > use_cases.planned_go_live_date then {{ dbt.concat([
             "'went live '",
             "cast(" ~ days_between('use_cases.planned_go_live_date', 'use_cases.go_live_date') ~ " as "
@@ -71,3 +98,4 @@ left join ranked_causes
         use_cases.commitment_id = ranked_causes.commitment_id
         and use_cases.use_case_id = ranked_causes.use_case_id
         and ranked_causes.rank_ = 1
+left join wait_rises on use_cases.use_case_id = wait_rises.use_case_id

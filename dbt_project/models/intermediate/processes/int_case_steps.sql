@@ -1,0 +1,181 @@
+-- One row per workflow event up to the as-of date, with its predecessor in the case: the step of
+-- the directly-follows relation (docs/processes.md). A case's events are ordered by time, then by
+-- the order they were delivered in (partition, file, line), as process-mining tools order a trace.
+-- Incremental by case (macros/incremental/key_incremental.sql): a run rebuilds the steps of the
+-- cases int_cases rebuilt since this table's last run (new or changed events, a moved as-of date,
+-- changed registry windows) and removes the cases gone from int_cases; the rest stay.
+{{ config(**key_incremental('case_id', 'event_id is null', rows_per_key='many')) }}
+
+-- Events after the as-of date are ignored, as in int_case_events_summarised. A subquery named
+-- where it is read, not a CTE: DuckDB would materialise every event once more.
+{%- set as_of_events %}
+    (
+        select stg_events.*
+        from {{ ref('stg_workflow_events__events') }} as stg_events
+        cross join {{ ref('int_reporting_period') }} as reporting_period
+        where stg_events.event_date <= reporting_period.as_of_date
+    )
+{%- endset %}
+
+with cases as (
+    select
+        case_id,
+        case_window,
+        built_at
+    from {{ ref('int_cases') }}
+),
+
+{% if is_incremental() %}
+    -- Cases rebuilt by int_cases since this table was built (every case while it is empty), and
+    -- cases gone from int_cases.
+    changed_cases as (
+        select cases.case_id
+        from cases
+        where
+            cases.built_at > (select max(built.built_at) from {{ this }} as built)
+            or (select max(built.built_at) from {{ this }} as built) is null
+    ),
+
+    gone_cases as (
+        select distinct built.case_id
+        from {{ this }} as built
+        where not exists (
+                select 1 from cases
+                where cases.case_id = built.case_id
+            )
+    ),
+
+    case_events as (
+        select events.*
+        from {{ as_of_events }} as events
+        where events.case_id in (select changed.case_id from changed_cases as changed)
+    ),
+{% else %}
+    case_events as (
+        select * from {{ as_of_events }}
+    ),
+{% endif %}
+
+ordered as (
+    select
+        case_events.*,
+        row_number() over (
+            partition by case_events.case_id
+            order by
+                case_events.event_ts,
+                case_events.partition_date,
+                case_events.source_file,
+                case_events.source_line
+        ) as step_index
+    from case_events
+),
+
+with_predecessor as (
+    select
+        ordered.*,
+        lag(ordered.activity) over (partition by ordered.case_id order by ordered.step_index) as from_activity,
+        lag(ordered.team) over (partition by ordered.case_id order by ordered.step_index) as from_team,
+        lag(ordered.event_ts) over (partition by ordered.case_id order by ordered.step_index) as from_event_ts,
+        min(ordered.event_ts) over (partition by ordered.case_id) as case_started_at,
+        -- earlier events of the same activity in the case: how many, the latest start and complete
+        count(*) over (
+            partition by ordered.case_id, ordered.activity
+            order by ordered.step_index
+            rows between unbounded preceding and 1 preceding
+        ) as earlier_occurrences,
+        max(case when ordered.lifecycle = 'start' then ordered.step_index end) over (
+            partition by ordered.case_id, ordered.activity
+            order by ordered.step_index
+            rows between unbounded preceding and 1 preceding
+        ) as last_start_step,
+        max(case when ordered.lifecycle = 'start' then ordered.event_ts end) over (
+            partition by ordered.case_id, ordered.activity
+            order by ordered.step_index
+            rows between unbounded preceding and 1 preceding
+        ) as last_start_ts,
+        max(case when ordered.lifecycle = 'complete' then ordered.step_index end) over (
+            partition by ordered.case_id, ordered.activity
+            order by ordered.step_index
+            rows between unbounded preceding and 1 preceding
+        ) as last_complete_step
+    from ordered
+)
+
+select
+    -- ids
+    with_predecessor.event_id,
+    with_predecessor.case_id,
+    with_predecessor.use_case_id,
+
+    -- the event
+    with_predecessor.team,
+    with_predecessor.actor_type,
+    with_predecessor.activity,
+    with_predecessor.lifecycle,
+    with_predecessor.event_ts,
+    with_predecessor.event_date,
+    cast(with_predecessor.step_index as {{ dbt.type_int() }}) as step_index,
+
+    -- its predecessor in the case (NULL on the case's first event)
+    with_predecessor.from_activity,
+    with_predecessor.from_team,
+    with_predecessor.from_event_ts,
+
+    -- measures
+    cast({{ seconds_between('with_predecessor.from_event_ts', 'with_predecessor.event_ts') }} as {{ type_double() }})
+    / 3600.0 as wait_hours,
+    -- a complete after an open start of the same activity: hours since that start
+    case
+        when
+            with_predecessor.lifecycle = 'complete'
+            and with_predecessor.last_start_step > coalesce(with_predecessor.last_complete_step, 0)
+            then
+                cast(
+                    {{ seconds_between('with_predecessor.last_start_ts', 'with_predecessor.event_ts') }}
+                    as {{ type_double() }}
+                )
+                / 3600.0
+    end as handling_hours,
+
+    -- flags
+    case
+        when with_predecessor.team is null or with_predecessor.from_team is null then null
+        else with_predecessor.team <> with_predecessor.from_team
+    end as is_handoff,
+    with_predecessor.earlier_occurrences > 0 as is_rework,
+
+    -- the case
+    with_predecessor.case_started_at,
+    {{ month_start('with_predecessor.case_started_at') }} as case_month,
+    cases.case_window,
+    {{ run_started_timestamp() }} as built_at
+from with_predecessor
+left join cases on with_predecessor.case_id = cases.case_id
+{% if is_incremental() %}
+    -- A case gone from int_cases: a tombstone that replaces its rows, removed after the run.
+    union all
+
+    select
+        cast(null as {{ dbt.type_string() }}) as event_id,
+        gone_cases.case_id,
+        cast(null as {{ dbt.type_string() }}) as use_case_id,
+        cast(null as {{ dbt.type_string() }}) as team,
+        cast(null as {{ dbt.type_string() }}) as actor_type,
+        cast(null as {{ dbt.type_string() }}) as activity,
+        cast(null as {{ dbt.type_string() }}) as lifecycle,
+        cast(null as {{ dbt.type_timestamp() }}) as event_ts,
+        cast(null as date) as event_date,
+        cast(null as {{ dbt.type_int() }}) as step_index,
+        cast(null as {{ dbt.type_string() }}) as from_activity,
+        cast(null as {{ dbt.type_string() }}) as from_team,
+        cast(null as {{ dbt.type_timestamp() }}) as from_event_ts,
+        cast(null as {{ type_double() }}) as wait_hours,
+        cast(null as {{ type_double() }}) as handling_hours,
+        cast(null as {{ dbt.type_boolean() }}) as is_handoff,
+        cast(null as {{ dbt.type_boolean() }}) as is_rework,
+        cast(null as {{ dbt.type_timestamp() }}) as case_started_at,
+        cast(null as date) as case_month,
+        cast(null as {{ dbt.type_string() }}) as case_window,
+        {{ run_started_timestamp() }} as built_at
+    from gone_cases
+{% endif %}
