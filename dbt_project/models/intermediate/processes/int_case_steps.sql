@@ -52,7 +52,7 @@ with cases as (
     ),
 {% else %}
     case_events as (
-        select * from {{ as_of_events }}
+        select * from {{ as_of_events }} as events
     ),
 {% endif %}
 
