@@ -198,3 +198,40 @@ def topological_order(nodes: Mapping[str, Sequence[str]]) -> list[str]:
 
 def as_dict(measurement: Measurement) -> dict:
     return asdict(measurement)
+
+
+def model_time_table(
+    models: Sequence[str], nodes: Mapping[str, Mapping], walls: Mapping[str, float | None]
+) -> str:
+    """dbt's seconds of ``models`` and of the tests on them in each run (``nodes``: variant -> the
+    models' and tests' seconds), then their sum, its share of every dbt node's seconds and of the
+    run's wall time (``walls``)."""
+    variants = [v for v in VARIANTS if v in nodes]
+    lines = [
+        "| model | " + " | ".join(f"{v}: model | {v}: its tests" for v in variants) + " |",
+        "|---|" + "---:|" * (2 * len(variants)),
+    ]
+
+    def cell(value: float) -> str:
+        return f"{value:,.1f} s"
+
+    for model in models:
+        cells = []
+        for v in variants:
+            cells += [cell(nodes[v]["models"].get(model, 0.0)), cell(nodes[v]["tests"].get(model, 0.0))]
+        lines.append(f"| `{model}` | " + " | ".join(cells) + " |")
+    totals, shares = [], []
+    for v in variants:
+        mine = sum(nodes[v][kind].get(m, 0.0) for kind in ("models", "tests") for m in models)
+        every = sum(sum(nodes[v][kind].values()) for kind in ("models", "tests"))
+        totals += [
+            cell(sum(nodes[v]["models"].get(m, 0.0) for m in models)),
+            cell(sum(nodes[v]["tests"].get(m, 0.0) for m in models)),
+        ]
+        share_of_wall = ratio(mine, walls.get(v))
+        shares.append(
+            f"{v}: {cell(mine)}, {ratio(mine, every):.1%} of all dbt nodes' {cell(every)}"
+            + (f", {share_of_wall:.1%} of the run's {cell(walls[v])} wall time" if share_of_wall else "")
+        )
+    lines.append(f"| these {len(models)} models | " + " | ".join(totals) + " |")
+    return "\n".join(lines) + "\n\nModels and their tests together, " + "; ".join(shares) + "."

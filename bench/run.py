@@ -127,6 +127,45 @@ def step_stats(home: Path) -> list[dict]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def dbt_node_seconds(home: Path) -> dict[str, dict[str, float]]:
+    """dbt's seconds per model of a home's latest run, and per model for the tests on it."""
+    out = subprocess.run(
+        [PY, "-m", "bench.run", "nodes"],
+        env=base_env(home),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cmd_nodes(args: argparse.Namespace) -> int:
+    """Print dbt's time of each node of the latest run of ``DAGSTER_HOME``: what dbt reports when a node
+    ends (node_started_at to node_finished_at, the timing run_results.json records), as dagster-dbt
+    keeps it on each model's materialization and each test's check. run_results.json itself holds only
+    the job's last dbt step: both steps write the same target folder."""
+    import dagster as dg
+
+    seconds: dict[str, dict[str, float]] = {"models": {}, "tests": {}}
+    kinds = {
+        "models": dg.DagsterEventType.ASSET_MATERIALIZATION,
+        "tests": dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+    }
+    with dg.DagsterInstance.get() as instance:
+        run_id = instance.get_runs(limit=1)[0].run_id
+        for kind, event_type in kinds.items():
+            for record in instance.get_records_for_run(run_id, of_type=event_type).records:
+                data = record.event_log_entry.dagster_event.event_specific_data
+                event = getattr(data, "materialization", data)  # a check evaluation is the event
+                duration = event.metadata.get("Execution Duration")
+                if duration is not None:
+                    name = event.asset_key.path[-1]
+                    seconds[kind][name] = seconds[kind].get(name, 0.0) + duration.value
+    print(json.dumps(seconds))
+    return 0
+
+
 # --- B: the compiled SQL in one connection ----------------------------------------------------
 
 
@@ -265,11 +304,11 @@ def parse_for(home: Path) -> None:
     )
 
 
-def day_runs(size: Path, variant: str, built: Path, command: list[str], runs: int) -> tuple[list, list]:
+def day_runs(size: Path, variant: str, built: Path, command: list[str], runs: int) -> tuple[list, list, dict]:
     """Runs of ``command`` (a nightly run of one day), each on a fresh copy of the home ``built``,
-    parsed beforehand as the previous night would leave it; the steps of the first run (none when
-    it failed)."""
-    measured, steps = [], []
+    parsed beforehand as the previous night would leave it; the steps and dbt node times of the first
+    run (none when it failed)."""
+    measured, steps, nodes = [], [], {}
     for i in range(1, runs + 1):
         home = size / f"{variant}_{i}"
         shutil.rmtree(home, ignore_errors=True)
@@ -280,8 +319,8 @@ def day_runs(size: Path, variant: str, built: Path, command: list[str], runs: in
         measured.append(m)
         log(f"{size.name} {variant} run {i} ({command[-1]}): {m}")
         if i == 1 and m.returncode == 0:
-            steps = step_stats(home)
-    return measured, steps
+            steps, nodes = step_stats(home), dbt_node_seconds(home)
+    return measured, steps, nodes
 
 
 def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
@@ -299,7 +338,7 @@ def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
             measured["A"].append(m)
             log(f"{events:,} A run {i}: {m}")
             if i == 1 and m.returncode == 0:
-                extra["A_steps"] = step_stats(home)
+                extra["A_steps"], extra["A_dbt"] = step_stats(home), dbt_node_seconds(home)
         if "C" in variants:
             m = run_measured(
                 [PY, "-m", "bench.run", "pandas", "--landing", str(landing)],
@@ -329,7 +368,9 @@ def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
         extra["floor_db"] = str(floor_db)
     day = last_day(landing)
     if "D" in variants and (built_home / "warehouse" / "warehouse.duckdb").exists():
-        measured["D"], extra["D_steps"] = day_runs(size, "D", built_home, [*cli, "--partition", day], runs)
+        measured["D"], extra["D_steps"], extra["D_dbt"] = day_runs(
+            size, "D", built_home, [*cli, "--partition", day], runs
+        )
     if "E" in variants:
         base = size / "E_base"
         if not (base / "warehouse" / "warehouse.duckdb").exists():
@@ -343,7 +384,9 @@ def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
             )
-        measured["E"], extra["E_steps"] = day_runs(size, "E", base, [*cli, "--partition", day], runs)
+        measured["E"], extra["E_steps"], extra["E_dbt"] = day_runs(
+            size, "E", base, [*cli, "--partition", day], runs
+        )
     return {
         "summary": {v: summarise(ms) for v, ms in measured.items()},
         "runs": {v: [as_dict(m) for m in ms] for v, ms in measured.items()},
@@ -408,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     floor.add_argument("--plan", required=True)
     floor.add_argument("--db", required=True)
     floor.set_defaults(func=cmd_floor)
+    nodes = sub.add_parser("nodes", help=argparse.SUPPRESS)
+    nodes.set_defaults(func=cmd_nodes)
     pandas = sub.add_parser("pandas", help=argparse.SUPPRESS)
     pandas.add_argument("--landing", required=True)
     pandas.set_defaults(func=cmd_pandas)

@@ -46,8 +46,3 @@ def type_boolean():
 
 def type_timestamp():
     return "timestamp"
-
-
-def listagg(measure, delimiter_text="','", order_by_clause=None, limit_num=None):
-    order = f" {order_by_clause}" if order_by_clause else ""
-    return f"listagg({measure}, {delimiter_text}{order})"

@@ -5,7 +5,15 @@ import sys
 import duckdb
 import pytest
 
-from bench.measure import Measurement, ratio, results_table, run_measured, summarise, topological_order
+from bench.measure import (
+    Measurement,
+    model_time_table,
+    ratio,
+    results_table,
+    run_measured,
+    summarise,
+    topological_order,
+)
 from bench.run import dbt_duckdb_settings
 
 
@@ -48,6 +56,26 @@ def test_results_table_shows_ratios_and_missing_variants():
     )
     assert table[3].startswith("| 10,000,000 | 100.0 s | 1.00 GB | n/a | n/a |")
     assert table[3].endswith("| n/a | n/a | n/a | n/a | n/a |")
+
+
+def test_model_time_table_sums_the_models_and_their_share():
+    nodes = {
+        "A": {
+            "models": {"steps": 30.0, "variants": 10.0, "other": 60.0},
+            "tests": {"steps": 5.0, "other": 15.0},
+        },
+        "D": {"models": {"steps": 3.0, "other": 6.0}, "tests": {"other": 1.0}},
+    }
+    table, sentence = model_time_table(["steps", "variants"], nodes, {"A": 180.0, "D": None}).split("\n\n")
+    lines = table.splitlines()
+    assert lines[0] == "| model | A: model | A: its tests | D: model | D: its tests |"
+    assert lines[2] == "| `steps` | 30.0 s | 5.0 s | 3.0 s | 0.0 s |"
+    assert lines[3] == "| `variants` | 10.0 s | 0.0 s | 0.0 s | 0.0 s |"
+    assert lines[4] == "| these 2 models | 40.0 s | 5.0 s | 3.0 s | 0.0 s |"
+    assert sentence == (
+        "Models and their tests together, A: 45.0 s, 37.5% of all dbt nodes' 120.0 s, 25.0% of the run's "
+        "180.0 s wall time; D: 3.0 s, 30.0% of all dbt nodes' 10.0 s."
+    )
 
 
 def test_topological_order_puts_dependencies_first_and_rejects_cycles():

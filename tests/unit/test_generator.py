@@ -160,11 +160,16 @@ def events(demo, contracts, registry) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def cases(events, contracts, registry) -> pd.DataFrame:
+def latest_events(events, contracts, registry) -> pd.DataFrame:
+    """Contract-valid events, each in its latest delivery."""
     use_case_ids = {u["id"] for u in registry["use_cases"]}
     valid = events[~failing_rows(events, contracts["workflow_events"], use_case_ids)]
-    latest = valid.sort_values(["_file", "_line"]).drop_duplicates("event_id", keep="last")
-    return case_table(latest)
+    return valid.sort_values(["_file", "_line"]).drop_duplicates("event_id", keep="last")
+
+
+@pytest.fixture(scope="module")
+def cases(latest_events) -> pd.DataFrame:
+    return case_table(latest_events)
 
 
 def file_hashes(root: Path) -> dict[str, str]:
@@ -306,6 +311,81 @@ def test_injected_cycle_time_effects_are_visible(cases, demo):
     uc03 = cases[cases["use_case_id"] == "UC03"]
     after = uc03[uc03["opened_date"] >= date(2025, 4, 7)]
     assert after["touchless"].mean() == pytest.approx(0.8, abs=0.05)
+
+
+def directly_follows(events: pd.DataFrame) -> pd.DataFrame:
+    """One row per event with a predecessor in its case (activity = event_type): cases step by
+    event_ts, then delivered order; the wait in hours."""
+    steps = events.assign(ts=pd.to_datetime(events["event_ts"], format="ISO8601", utc=True))
+    steps = steps.sort_values(["case_id", "ts", "_file", "_line"])
+    by_case = steps.groupby("case_id")
+    steps["from_activity"] = by_case["event_type"].shift()
+    steps["wait_hours"] = (steps["ts"] - by_case["ts"].shift()).dt.total_seconds() / 3600.0
+    return steps.dropna(subset=["from_activity"]).rename(columns={"event_type": "to_activity"})
+
+
+def wait_changes(
+    edges: pd.DataFrame, cases: pd.DataFrame, go_live: date, min_cases: int = 20
+) -> pd.DataFrame:
+    """Median wait per transition of the baseline (90 days before go-live) and post cases, largest rise
+    first, for the transitions seen in at least ``min_cases`` cases of each window."""
+    opened = edges["case_id"].map(cases["opened_date"])
+    window = np.select(
+        [(opened >= go_live - timedelta(days=90)) & (opened < go_live), opened >= go_live],
+        ["baseline", "post"],
+        None,
+    )
+    waits = edges.assign(window=window).dropna(subset=["window"])
+    stats = waits.groupby(["from_activity", "to_activity", "window"]).agg(
+        size=("wait_hours", "size"), cases=("case_id", "nunique"), median=("wait_hours", "median")
+    )
+    table = stats.unstack("window")
+    judged = table[(table[("cases", "baseline")] >= min_cases) & (table[("cases", "post")] >= min_cases)]
+    rise = judged[("median", "post")] - judged[("median", "baseline")]
+    return pd.DataFrame(
+        {
+            "baseline_transitions": judged[("size", "baseline")],
+            "post_transitions": judged[("size", "post")],
+            "baseline_median_wait_hours": judged[("median", "baseline")],
+            "post_median_wait_hours": judged[("median", "post")],
+            "wait_rise_hours": rise,
+        }
+    ).sort_values("wait_rise_hours", ascending=False)
+
+
+def test_injected_wait_is_in_the_events(latest_events, cases, demo):
+    """After UC05's go-live its worked events wait longer after assignment: the transition
+    assigned -> worked rises most of the use case's transitions, by the figure the ground truth states,
+    while the same transition of a use case without the delay does not rise."""
+    _, truth = demo
+    (bottleneck,) = truth["process_bottlenecks"]
+    use_case_id = bottleneck["use_case_id"]
+    assert (use_case_id, bottleneck["from_activity"], bottleneck["to_activity"]) == (
+        "UC05",
+        "assigned",
+        "worked",
+    )
+    edges = directly_follows(latest_events)
+    changes = wait_changes(
+        edges[edges["use_case_id"] == use_case_id],
+        cases,
+        date.fromisoformat(truth["use_cases"][use_case_id]["go_live_date"]),
+    )
+    top = changes.iloc[0]
+    assert top.name == ("assigned", "worked")
+    for column in ("baseline_transitions", "post_transitions"):
+        assert top[column] == bottleneck[column]
+    for column in ("baseline_median_wait_hours", "post_median_wait_hours", "wait_rise_hours"):
+        assert top[column] == pytest.approx(bottleneck[column], rel=1e-9), column
+    # Without the delay the post wait would shrink with the go-live's 0.85 multiplier; it doubles.
+    assert top["post_median_wait_hours"] > 1.5 * top["baseline_median_wait_hours"]
+    assert top["wait_rise_hours"] > changes["wait_rise_hours"].iloc[1] + 10
+    uc02 = wait_changes(
+        edges[edges["use_case_id"] == "UC02"],
+        cases,
+        date.fromisoformat(truth["use_cases"]["UC02"]["go_live_date"]),
+    )
+    assert uc02.loc[("assigned", "worked"), "wait_rise_hours"] < 0
 
 
 def test_value_chain_truth_matches_the_data(cases, demo):

@@ -136,6 +136,7 @@ def generate(
         "files": dict(sorted(files.items())),
         "workflow_events": {**delivery, **_case_truth(registry, portfolio, cases, event_data, n_days)},
         "use_cases": _use_case_truth(registry, portfolio, shifts, cases, start, end),
+        "process_bottlenecks": _bottleneck_truth(registry, portfolio, cases, event_data, start, n_days),
         "value_chains": {
             **observation_truth,
             **{
@@ -426,6 +427,7 @@ def _use_case_truth(registry, portfolio, shifts, cases: workflow.Cases, start: d
                 "median_multiplier": profile.median_multiplier if use_case.go_live_date else None,
                 "touchless_share_before_go_live": profile.touchless_pre,
                 "touchless_share_after_go_live": profile.touchless_post if use_case.go_live_date else None,
+                "work_delay_share_after_go_live": profile.work_delay_share if use_case.go_live_date else None,
                 "later_shifts": [
                     {
                         "from": start + timedelta(days=s.from_day),
@@ -473,6 +475,40 @@ def _use_case_truth(registry, portfolio, shifts, cases: workflow.Cases, start: d
                 }
             entry["as_of_end"] = realised
         result[use_case.use_case_id] = entry
+    return result
+
+
+def _bottleneck_truth(
+    registry: RegistryView, portfolio, cases: workflow.Cases, data: workflow.Events, start: date, n_days: int
+) -> list[dict]:
+    """The injected waits (``work_delay_share``): the median wait assigned -> worked, in hours, of the
+    baseline and the post cases (by opened date), over each directly-follows occurrence."""
+    result = []
+    for i, use_case in enumerate(registry.use_cases):
+        go_live = portfolio.go_live_day[i]
+        if not portfolio.profiles[i].work_delay_share or go_live >= n_days:
+            continue
+        case, from_slot, to_slot, wait_s = data.directly_follows(i)
+        types = np.array(workflow.SLOT_TYPES)
+        edge = (types[from_slot] == "assigned") & (types[to_slot] == "worked")
+        opened = cases.opened_day[case[edge]]
+        hours = wait_s[edge] / 3600.0
+        baseline = hours[(opened >= go_live - use_case.baseline_days) & (opened < go_live)]
+        post = hours[opened >= go_live]
+        result.append(
+            {
+                "use_case_id": use_case.use_case_id,
+                "from_activity": "assigned",
+                "to_activity": "worked",
+                "from_date": start + timedelta(days=int(go_live)),
+                "work_delay_share": portfolio.profiles[i].work_delay_share,
+                "baseline_transitions": int(baseline.size),
+                "post_transitions": int(post.size),
+                "baseline_median_wait_hours": float(np.median(baseline)),
+                "post_median_wait_hours": float(np.median(post)),
+                "wait_rise_hours": float(np.median(post) - np.median(baseline)),
+            }
+        )
     return result
 
 

@@ -73,6 +73,10 @@ class CaseProfile:
     touchless_post: float = 0.0
     assist_post: float = 0.3
     cases_until: date | None = None
+    # A bottleneck after go-live: the worked events move this share of the way to the first
+    # resolution, so the wait assigned -> worked rises while opened and resolved times (cycle time,
+    # SLA) stay as they were.
+    work_delay_share: float = 0.0
 
 
 PROFILES: dict[str, CaseProfile] = {
@@ -80,7 +84,7 @@ PROFILES: dict[str, CaseProfile] = {
     "UC02": CaseProfile(0.16, 20.0, 0.7, 0.65, 0.05, 0.15, assist_post=0.6),
     "UC03": CaseProfile(0.12, 10.0, 0.9, 0.25, 0.05, 0.80),
     "UC04": CaseProfile(0.08, 40.0, 0.8, 1.20, 0.05, 0.10),
-    "UC05": CaseProfile(0.06, 60.0, 0.7, 0.85, 0.00, 0.20),
+    "UC05": CaseProfile(0.06, 60.0, 0.7, 0.85, 0.00, 0.20, work_delay_share=0.6),
     "UC06": CaseProfile(0.08, 16.0, 0.8, 0.85, 0.00, 0.00, assist_post=0.9),
     "UC07": CaseProfile(0.20, 12.0, 0.7, 0.80, 0.10, 0.40),
     "UC08": CaseProfile(0.07, 48.0, 0.8, 0.85, 0.05, 0.30),

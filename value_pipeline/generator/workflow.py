@@ -31,6 +31,7 @@ SLOT_TYPES = (
     "opened", "assigned", "worked", "worked", "worked", "automated_step",
     "automated_step", "automated_step", "resolved", "reopened", "resolved", "closed",
 )  # fmt: skip
+SLOT_WORKED = slice(2, 5)
 SLOT_ASSIST, SLOT_RESOLVED, SLOT_REOPENED, SLOT_RERESOLVED = 5, 8, 9, 10
 NO_DAY = 10**9
 
@@ -151,6 +152,16 @@ class Events:
     def num_rows(self) -> int:
         return int(self.case.size)
 
+    def directly_follows(self, use_case: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The use case's events that have a predecessor in their case: case, predecessor's slot,
+        slot and seconds waited (cases step by event_ts, then delivered order: the slot)."""
+        rows = np.flatnonzero(self.cases.use_case[self.case] == use_case)
+        rows = rows[np.argsort(self.case[rows], kind="stable")]  # already in time order per case
+        case, slot = self.case[rows], self.slot[rows]
+        ts = self.day[rows].astype(np.int64) * 86400 + self.second[rows]
+        follows = np.flatnonzero(case[1:] == case[:-1]) + 1
+        return case[follows], slot[follows - 1], slot[follows], ts[follows] - ts[follows - 1]
+
     def day_bounds(self, n_days: int) -> np.ndarray:
         """Row offsets where each day starts (``n_days + 1`` entries)."""
         return np.searchsorted(self.day, np.arange(n_days + 1))
@@ -268,6 +279,10 @@ def generate_cases(
             last_resolution + rng.integers(3600, 3 * 86400, n),
         ]
     )
+    # No random draw here, so the injected bottleneck changes nothing but the delayed events.
+    delay_share = np.where(live, portfolio.column("work_delay_share")[use_case], 0.0)[:, None]
+    worked = offsets[:, SLOT_WORKED]
+    offsets[:, SLOT_WORKED] = worked + ((first_s[:, None] - worked) * delay_share).astype(np.int64)
     planned = np.column_stack(
         [
             np.ones(n, dtype=bool),

@@ -30,15 +30,21 @@ with cases as (
     ),
 {% endif %}
 
-variants as (
+-- The whole sequence is on each case's last step (macros/cross_db/string_agg_over.sql).
+sequences as (
     select
         steps.case_id,
-        min(steps.use_case_id) as use_case_id,
-        min(steps.case_month) as case_month,
-        {{ ordered_string_agg('steps.activity', 'steps.step_index', ' > ') }} as variant,
-        count(*) as event_count
+        steps.use_case_id,
+        steps.case_month,
+        steps.step_index,
+        count(*) over (partition by steps.case_id) as event_count,
+        {{ string_agg_over('steps.activity', 'steps.case_id', 'steps.step_index', ' > ') }} as variant
     from steps
-    group by steps.case_id
+),
+
+variants as (
+    select * from sequences
+    where step_index = event_count
 )
 
 select
