@@ -7,17 +7,9 @@
 -- the others' total shows that one lost some.
 {{ config(**key_incremental('case_id', 'event_count = 0')) }}
 
--- Events after the as-of date are ignored, so a report for a past as-of date sees the cases as
--- they stood that day (a later reopening does not reopen them). A subquery named in each CTE, not
--- a CTE: DuckDB materialises a CTE read several times, copying every event and hiding the filters.
-{%- set as_of_events %}
-    (
-        select stg_events.*
-        from {{ ref('stg_workflow_events__events') }} as stg_events
-        cross join {{ ref('int_reporting_period') }} as reporting_period
-        where stg_events.event_date <= reporting_period.as_of_date
-    )
-{%- endset %}
+-- Events after the as-of date are ignored (a later reopening does not reopen a case as it stood
+-- that day): macros/cases/events_to_as_of_date.sql.
+{%- set as_of_events = events_to_as_of_date() %}
 
 with
 {% if is_incremental() %}

@@ -6,16 +6,9 @@
 -- changed registry windows) and removes the cases gone from int_cases; the rest stay.
 {{ config(**key_incremental('case_id', 'event_id is null', rows_per_key='many')) }}
 
--- Events after the as-of date are ignored, as in int_case_events_summarised. A subquery named
--- where it is read, not a CTE: DuckDB would materialise every event once more.
-{%- set as_of_events %}
-    (
-        select stg_events.*
-        from {{ ref('stg_workflow_events__events') }} as stg_events
-        cross join {{ ref('int_reporting_period') }} as reporting_period
-        where stg_events.event_date <= reporting_period.as_of_date
-    )
-{%- endset %}
+-- Events after the as-of date are ignored, as in int_case_events_summarised
+-- (macros/cases/events_to_as_of_date.sql).
+{%- set as_of_events = events_to_as_of_date() %}
 
 with cases as (
     select
