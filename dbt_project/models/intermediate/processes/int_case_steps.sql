@@ -22,11 +22,7 @@ with cases as (
     -- Cases rebuilt by int_cases since this table was built (every case while it is empty), and
     -- cases gone from int_cases.
     changed_cases as (
-        select cases.case_id
-        from cases
-        where
-            cases.built_at > (select max(built.built_at) from {{ this }} as built)
-            or (select max(built.built_at) from {{ this }} as built) is null
+        {{ cases_rebuilt_since_last_build() }}
     ),
 
     gone_cases as (

@@ -12,11 +12,7 @@ with cases as (
 
 {% if is_incremental() %}
     changed_cases as (
-        select cases.case_id
-        from cases
-        where
-            cases.built_at > (select max(built.built_at) from {{ this }} as built)
-            or (select max(built.built_at) from {{ this }} as built) is null
+        {{ cases_rebuilt_since_last_build() }}
     ),
 
     steps as (

@@ -142,8 +142,8 @@ renamed as (
         ranked.priority,
         -- the source's own name for the step; exports without one get the event type
         coalesce(ranked.activity, ranked.event_type) as activity,
-        -- the activity's lifecycle transition (start, complete, ...), lower case; NULL when not delivered
-        lower(ranked.lifecycle) as lifecycle,
+        -- the activity's lifecycle transition (start, complete, ...), trimmed, lower case; NULL when not delivered
+        lower(trim(ranked.lifecycle)) as lifecycle,
 
         -- timestamps
         ranked.event_ts,

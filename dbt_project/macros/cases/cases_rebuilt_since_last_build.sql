@@ -1,0 +1,10 @@
+{#- The cases int_cases rebuilt since the calling model's last build (every case while the model is
+    empty): what a model incremental by case and driven by int_cases rebuilds (int_case_steps,
+    int_case_variants). For `{% if is_incremental() %}` blocks. -#}
+{% macro cases_rebuilt_since_last_build() -%}
+    select rebuilt.case_id
+    from {{ ref('int_cases') }} as rebuilt
+    where
+        rebuilt.built_at > (select max(built.built_at) from {{ this }} as built)
+        or (select max(built.built_at) from {{ this }} as built) is null
+{%- endmacro %}
