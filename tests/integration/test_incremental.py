@@ -4,13 +4,14 @@ One warehouse is built from every day but two (the last day D and a day L in the
 receives D as a nightly run (``--partition D``) with an extra file of events (one reopening an
 old case, one of a case of its own), receives D again without that file (the events are gone),
 and receives L late together with a registry change (an SLA policy of its own for one use case).
-After each step the untouched partitions, cases and days must not have been rebuilt (markers
-planted in an old partition of the incremental staging table, in an old case of the incremental
-case summary and of ``int_cases``, and in the first day of the cycle-time medians survive), and
-at the end every public mart, the staging table, ``int_cases``, the case steps and variants and
-the cycle-time medians must equal one full build over the same landing and final registry (floats
-to 1e-9 relative). A last run with ``--full-refresh`` rebuilds everything (the markers are gone)
-and changes no figure.
+After each step the untouched partitions, cases, days and groups must not have been rebuilt
+(markers planted in an old partition of the incremental staging table, in an old case of the
+incremental case summary and of ``int_cases``, in the first day of the cycle-time medians, and in
+the first month of the process transitions and the first day of the process hours of a use case
+the registry change leaves alone survive), and at the end every public mart, the staging table,
+``int_cases``, the case steps and variants, the cycle-time medians and the process aggregates
+must equal one full build over the same landing and final registry (floats to 1e-9 relative). A
+last run with ``--full-refresh`` rebuilds everything (the markers are gone) and changes no figure.
 """
 
 import shutil
@@ -35,6 +36,14 @@ CASES = "intermediate.int_cases"
 CYCLE_TIMES = "intermediate.int_use_case_cycle_times_daily"
 # A build time no run writes: marks a case summary and a case that no run has recomputed.
 BUILT_MARKER = "2000-01-01 00:00:00"
+# The process aggregates recompute a group whose steps were built after it, so their marker lies
+# in the future (a group is still recomputed when its count of steps changes).
+FUTURE_MARKER = "2999-01-01 00:00:00"
+# Process aggregates incremental by use case and period: table, period column.
+PROCESS_GROUPS = {
+    "int_process_transitions_monthly": "case_month",
+    "int_process_hours_daily": "event_date",
+}
 # The registry change of the late run: an SLA policy of its own for one use case's P2 cases.
 SLA_POLICY = "  - {priority: P2, use_case_id: UC01, sla_hours: 48}\n"
 CHANGED_USE_CASE = "UC02"
@@ -57,6 +66,14 @@ def by_case(warehouse: Path, table: str, order: str) -> pd.DataFrame:
     """A model incremental by case, without its build stamps."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(f"select * exclude (built_at) from intermediate.{table} order by {order}").df()
+
+
+def process_groups(warehouse: Path, table: str) -> pd.DataFrame:
+    """A process aggregate without its build stamps, in a total order (its float sums are
+    compared to 1e-9: an incremental run adds a day's steps in another order)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        frame = con.execute(f"select * exclude (built_at) from intermediate.{table}").df()
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
 
 def cycle_times(warehouse: Path) -> pd.DataFrame:
@@ -86,9 +103,17 @@ def plant_markers(warehouse: Path, day: str, before: str) -> None:
             f"update {CYCLE_TIMES} set built_at = timestamp '{BUILT_MARKER}' "
             f"where date_day = (select min(date_day) from {CYCLE_TIMES})"
         )
+        for table, period in PROCESS_GROUPS.items():
+            con.execute(
+                f"update intermediate.{table} set built_at = timestamp '{FUTURE_MARKER}' "
+                f"where (use_case_id, {period}) = (select (min(use_case_id), min({period})) "
+                f"from intermediate.{table} where use_case_id <> '{CHANGED_USE_CASE}' "
+                f"and use_case_id = (select min(use_case_id) from intermediate.{table} "
+                f"where use_case_id <> '{CHANGED_USE_CASE}'))"
+            )
 
 
-def markers_survive(warehouse: Path) -> tuple[bool, bool, bool, bool]:
+def markers_survive(warehouse: Path) -> tuple[bool, ...]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         staged_marker = con.execute(
             f"select count(*) from {STAGING} where source_file = ?", [MARKER]
@@ -102,7 +127,20 @@ def markers_survive(warehouse: Path) -> tuple[bool, bool, bool, bool]:
         day_marker = con.execute(
             f"select count(*) from {CYCLE_TIMES} where built_at = timestamp '{BUILT_MARKER}'"
         ).fetchone()
-        return staged_marker[0] == 1, summary_marker[0] == 1, case_marker[0] == 1, day_marker[0] == 1
+        groups_marked = [
+            con.execute(
+                f"select count(*) from intermediate.{table} where built_at = timestamp '{FUTURE_MARKER}'"
+            ).fetchone()[0]
+            > 0
+            for table in PROCESS_GROUPS
+        ]
+        return (
+            staged_marker[0] == 1,
+            summary_marker[0] == 1,
+            case_marker[0] == 1,
+            day_marker[0] == 1,
+            *groups_marked,
+        )
 
 
 def change_registry(landing: Path) -> None:
@@ -140,6 +178,7 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     expected_cycle_times = cycle_times(full.warehouse)
     expected_steps = by_case(full.warehouse, "int_case_steps", "event_id")
     expected_variants = by_case(full.warehouse, "int_case_variants", "case_id")
+    expected_groups = {table: process_groups(full.warehouse, table) for table in PROCESS_GROUPS}
 
     held_back = tmp_path / "held_back"
     for day in (late, new):
@@ -152,18 +191,22 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     code, log = home.run(partial, "without_two_days")
     assert code == 0, log
     plant_markers(home.warehouse, first, before=days[len(days) // 4])
-    assert markers_survive(home.warehouse) == (True, True, True, True), "the markers are planted"
+    assert all(markers_survive(home.warehouse)), "the markers are planted"
 
     def deliver(day: str) -> None:
         for source_dir in (held_back / day).iterdir():
             shutil.move(source_dir, partial / source_dir.name / f"dt={day}")
 
     def check_markers(step: str) -> None:
-        staged_marker, summary_marker, case_marker, day_marker = markers_survive(home.warehouse)
+        staged_marker, summary_marker, case_marker, day_marker, *groups_marked = markers_survive(
+            home.warehouse
+        )
         assert staged_marker, f"{step}: an untouched partition was rebuilt"
         assert summary_marker, f"{step}: an untouched case summary was recomputed"
         assert case_marker, f"{step}: an untouched case was rebuilt"
         assert day_marker, f"{step}: an untouched day of the cycle-time medians was recomputed"
+        for table, marked in zip(PROCESS_GROUPS, groups_marked, strict=True):
+            assert marked, f"{step}: an untouched group of {table} was recomputed"
 
     # Day D first arrives with events it will not have in the end: a reopening of an old case
     # (which leaves it open) and a case of its own.
@@ -205,10 +248,14 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     pd.testing.assert_frame_equal(
         by_case(home.warehouse, "int_case_variants", "case_id"), expected_variants, obj="int_case_variants"
     )
+    for table, expected_table in expected_groups.items():
+        pd.testing.assert_frame_equal(
+            process_groups(home.warehouse, table), expected_table, rtol=1e-9, atol=1e-9, obj=table
+        )
 
     # A full refresh (after a change of a model's definition) rebuilds every partition and case.
     code, log = home.run(partial, "full_refresh", options=["--full-refresh"])
     assert code == 0, log
-    assert markers_survive(home.warehouse) == (False,) * 4, "--full-refresh left old rows in place"
+    assert not any(markers_survive(home.warehouse)), "--full-refresh left old rows in place"
     pd.testing.assert_frame_equal(staged(home.warehouse), expected_staged, obj=STAGING)
     pd.testing.assert_frame_equal(cases(home.warehouse), expected_cases, obj="int_cases")

@@ -146,7 +146,7 @@ PAIN_TO_VALUE_COLUMNS = [
     "opportunity_base",
     "opportunity_high",
     "opportunity_rank",
-    "median_hours",
+    "mean_hours",
     "costed_hours_share",
 ]
 
@@ -157,6 +157,7 @@ def _candidate(use_case, kind, source, activity, hours, cost, shares, rank, name
     opportunity = [None if cost is None or s is None else cost * s for s in shares]
     basis = "waiting" if kind == "transition" else "handling"
     costed = 1.0 if cost is not None else costed
+    volume = 2.5 * hours
     return (
         use_case,
         name,
@@ -165,7 +166,7 @@ def _candidate(use_case, kind, source, activity, hours, cost, shares, rank, name
         activity,
         basis,
         12,
-        10.0 * hours / 4,
+        volume,
         hours,
         0,
         3,
@@ -174,7 +175,7 @@ def _candidate(use_case, kind, source, activity, hours, cost, shares, rank, name
         *shares,
         *opportunity,
         rank,
-        hours / 10,
+        hours / volume,
         costed,
     )
 
@@ -672,10 +673,12 @@ def test_hypothesis_drafts_parse_under_hypotheses_and_project_only_what_has_mone
     uc01 = drafts["H-DRAFT-UC01"]
     assert (uc01["scope_type"], uc01["scope_id"]) == ("use_case", "UC01")
     assert uc01["pain_points"] == [
-        "wait Receive -> Match: 120.0 h per month (300.0 times a month, median waiting 12.0 h, "
+        "wait Receive -> Match: 120.0 h per month (300.0 times a month, 0.4 h waiting each on average, "
         "12 months observed)",
-        "handling Match: 80.0 h per month (200.0 times a month, median handling 8.0 h, 12 months observed)",
-        "wait Pay -> Close: 20.0 h per month (50.0 times a month, median waiting 2.0 h, 12 months observed)",
+        "handling Match: 80.0 h per month (200.0 times a month, 0.4 h handling each on average, "
+        "12 months observed)",
+        "wait Pay -> Close: 20.0 h per month (50.0 times a month, 0.4 h waiting each on average, "
+        "12 months observed)",
     ]
     assert uc01["value_drivers"] == ["cycle_time_reduction", "sla_compliance", "value_tracked"]
     assert uc01["projected_value"] == 12 * (3000 + 500)

@@ -45,8 +45,8 @@ def _share(value: float) -> str:
 
 def _pain_point(row: Mapping[str, Any]) -> str:
     details = [f"{row['monthly_volume']:,.1f} times a month"]
-    if row["median_hours"] is not None:
-        details.append(f"median {row['hours_basis']} {row['median_hours']:,.1f} h")
+    if row["mean_hours"] is not None:
+        details.append(f"{row['mean_hours']:,.1f} h {row['hours_basis']} each on average")
     details.append(f"{row['months_observed']} months observed")
     return f"{candidate_label(row)}: {row['monthly_hours']:,.1f} h per month ({', '.join(details)})"
 

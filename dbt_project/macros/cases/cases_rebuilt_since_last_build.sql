@@ -5,6 +5,8 @@
     select rebuilt.case_id
     from {{ ref('int_cases') }} as rebuilt
     where
-        rebuilt.built_at > (select max(built.built_at) from {{ this }} as built)
-        or (select max(built.built_at) from {{ this }} as built) is null
+        rebuilt.built_at > coalesce(
+            (select max(built.built_at) from {{ this }} as built),
+            cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+        )
 {%- endmacro %}

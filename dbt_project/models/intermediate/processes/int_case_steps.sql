@@ -7,66 +7,65 @@
 {{ config(**key_incremental('case_id', 'event_id is null', rows_per_key='many')) }}
 
 -- Events after the as-of date are ignored, as in int_case_events_summarised
--- (macros/cases/events_to_as_of_date.sql).
+-- (macros/cases/events_to_as_of_date.sql; an incremental run reads the rebuilt cases' events).
 {%- set as_of_events = events_to_as_of_date() %}
 
-with cases as (
+-- The cases int_cases rebuilt since this table was built are read inline where needed, not as a
+-- CTE: DuckDB materialises a CTE read more than once, and then builds its hash join on the events'
+-- side (every event of the as-of date in a hash table, to find the events of a few cases).
+with
+{% if is_incremental() %}
+    -- Cases gone from int_cases.
+    gone_cases as (
+        {{ cases_gone_since_last_build('built.step_index = 1') }}
+    ),
+
+{% endif %}
+
+case_events as (
     select
-        case_id,
-        case_window,
-        built_at
-    from {{ ref('int_cases') }}
+        events.event_id,
+        events.case_id,
+        events.use_case_id,
+        events.team,
+        events.actor_type,
+        events.activity,
+        events.lifecycle,
+        events.event_ts,
+        events.event_date,
+        events.partition_date,
+        events.source_file,
+        events.source_line
+    {% if is_incremental() %}
+        from {{ case_events_to_as_of_date(cases_rebuilt_since_last_build()) }} as events
+    {% else %}
+        from {{ as_of_events }} as events
+    {% endif %}
 ),
 
-{% if is_incremental() %}
-    -- Cases rebuilt by int_cases since this table was built (every case while it is empty), and
-    -- cases gone from int_cases.
-    changed_cases as (
-        {{ cases_rebuilt_since_last_build() }}
-    ),
-
-    gone_cases as (
-        select distinct built.case_id
-        from {{ this }} as built
-        where not exists (
-                select 1 from cases
-                where cases.case_id = built.case_id
-            )
-    ),
-
-    case_events as (
-        select events.*
-        from {{ as_of_events }} as events
-        where events.case_id in (select changed.case_id from changed_cases as changed)
-    ),
-{% else %}
-    case_events as (
-        select * from {{ as_of_events }} as events
-    ),
-{% endif %}
+-- A case's events in order: time, then delivered order (unique within a case). The step index,
+-- the predecessor and the case's start share this one order (one sort); the case's start is the
+-- running minimum of the times it is ordered by, that is their first.
+{%- set case_order -%}
+    partition by case_events.case_id
+    order by case_events.event_ts, case_events.partition_date, case_events.source_file, case_events.source_line
+{%- endset %}
 
 ordered as (
     select
         case_events.*,
-        row_number() over (
-            partition by case_events.case_id
-            order by
-                case_events.event_ts,
-                case_events.partition_date,
-                case_events.source_file,
-                case_events.source_line
-        ) as step_index
+        row_number() over ({{ case_order }}) as step_index,
+        lag(case_events.activity) over ({{ case_order }}) as from_activity,
+        lag(case_events.team) over ({{ case_order }}) as from_team,
+        lag(case_events.event_ts) over ({{ case_order }}) as from_event_ts,
+        min(case_events.event_ts) over ({{ case_order }}) as case_started_at
     from case_events
 ),
 
+-- Earlier events of the same activity in the case: how many, the latest start and complete.
 with_predecessor as (
     select
         ordered.*,
-        lag(ordered.activity) over (partition by ordered.case_id order by ordered.step_index) as from_activity,
-        lag(ordered.team) over (partition by ordered.case_id order by ordered.step_index) as from_team,
-        lag(ordered.event_ts) over (partition by ordered.case_id order by ordered.step_index) as from_event_ts,
-        min(ordered.event_ts) over (partition by ordered.case_id) as case_started_at,
-        -- earlier events of the same activity in the case: how many, the latest start and complete
         count(*) over (
             partition by ordered.case_id, ordered.activity
             order by ordered.step_index
@@ -139,7 +138,7 @@ select
     cases.case_window,
     {{ run_started_timestamp() }} as built_at
 from with_predecessor
-left join cases on with_predecessor.case_id = cases.case_id
+left join {{ ref('int_cases') }} as cases on with_predecessor.case_id = cases.case_id
 {% if is_incremental() %}
     -- A case gone from int_cases: a tombstone that replaces its rows, removed after the run.
     union all

@@ -3,13 +3,9 @@
 -- int_cases rebuilt since this table's last run and removes the cases gone from it.
 {{ config(**key_incremental('case_id', 'event_count = 0')) }}
 
-with cases as (
-    select
-        case_id,
-        built_at
-    from {{ ref('int_cases') }}
-),
+-- depends_on: {{ ref('int_cases') }}
 
+with
 {% if is_incremental() %}
     changed_cases as (
         {{ cases_rebuilt_since_last_build() }}
@@ -18,7 +14,7 @@ with cases as (
     steps as (
         select case_steps.*
         from {{ ref('int_case_steps') }} as case_steps
-        where case_steps.case_id in (select changed.case_id from changed_cases as changed)
+        inner join changed_cases on case_steps.case_id = changed_cases.case_id
     ),
 {% else %}
     steps as (
@@ -62,9 +58,5 @@ from variants
         cast(null as {{ dbt.type_string() }}) as variant,
         cast(0 as {{ dbt.type_int() }}) as event_count,
         {{ run_started_timestamp() }} as built_at
-    from {{ this }} as built
-    where not exists (
-            select 1 from cases
-            where cases.case_id = built.case_id
-        )
+    from ({{ cases_gone_since_last_build('true') }}) as built
 {% endif %}

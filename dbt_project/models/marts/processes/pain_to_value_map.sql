@@ -1,31 +1,20 @@
 -- Pain to value: where each use case's time and money go, from its event log, and what automating
 -- a share of it could be worth (docs/processes.md). Over the 12 calendar months to the as-of date's
 -- month, per use case and subject: a transition (the waiting between two steps) or an activity (the
--- handling between its start and complete, where the log records both). Each step counts once: a
--- step with handling hours in its activity's row, any other step in its transition's row. Hours are
--- valued at the hourly cost of the step's team in force on its day, converted at the month's FX
--- rate; the opportunity is that cost times the registry's automation share (low, base, high).
+-- handling between its start and complete, where the log records both), from the daily sums of
+-- int_process_hours_daily. Hours are valued at the hourly cost of the step's team in force on its
+-- day, converted at the month's FX rate; the opportunity is that cost times the registry's
+-- automation share (low, base, high).
 with reporting_period as (
     select * from {{ ref('int_reporting_period') }}
 ),
 
-steps as (
-    select
-        case_steps.use_case_id,
-        case_steps.team,
-        case_steps.event_date,
-        case_steps.case_id,
-        case_steps.is_rework,
-        case_steps.is_handoff,
-        case_steps.activity,
-        case when case_steps.handling_hours is null then 'transition' else 'activity' end as subject_kind,
-        case when case_steps.handling_hours is null then case_steps.from_activity end as from_activity,
-        coalesce(case_steps.handling_hours, case_steps.wait_hours) as hours
-    from {{ ref('int_case_steps') }} as case_steps
+daily_hours as (
+    select daily.*
+    from {{ ref('int_process_hours_daily') }} as daily
     cross join reporting_period
     where
-        case_steps.from_activity is not null
-        and {{ month_start('case_steps.event_date') }}
+        {{ month_start('daily.event_date') }}
         >= {{ dbt.dateadd('month', -11, month_start('reporting_period.as_of_date')) }}
 ),
 
@@ -34,7 +23,7 @@ use_case_months as (
     select
         use_case_id,
         count(distinct {{ month_start('event_date') }}) as months_observed
-    from steps
+    from daily_hours
     group by use_case_id
 ),
 
@@ -44,49 +33,34 @@ subjects as (
         subject_kind,
         from_activity,
         activity,
-        count(*) as volume,
+        sum(step_count) as volume,
         sum(hours) as hours,
-        sum(case when is_rework then 1 else 0 end) as rework_count,
-        sum(case when is_handoff then 1 else 0 end) as handoff_count,
-        percentile_cont(0.5) within group (order by hours) as median_hours
-    from steps
+        sum(rework_count) as rework_count,
+        sum(handoff_count) as handoff_count
+    from daily_hours
     group by use_case_id, subject_kind, from_activity, activity
-),
-
--- Hours per team and day, to value at the rate in force that day.
-team_days as (
-    select
-        use_case_id,
-        subject_kind,
-        from_activity,
-        activity,
-        team,
-        event_date,
-        sum(hours) as hours
-    from steps
-    group by use_case_id, subject_kind, from_activity, activity, team, event_date
 ),
 
 rate_candidates as (
     select
-        team_days.*,
+        daily_hours.*,
         cost_rates.hourly_cost,
         cost_rates.currency,
         row_number() over (
             partition by
-                team_days.use_case_id,
-                team_days.subject_kind,
-                team_days.from_activity,
-                team_days.activity,
-                team_days.team,
-                team_days.event_date
+                daily_hours.use_case_id,
+                daily_hours.subject_kind,
+                daily_hours.from_activity,
+                daily_hours.activity,
+                daily_hours.team,
+                daily_hours.event_date
             order by cost_rates.valid_from desc
         ) as rate_rank
-    from team_days
+    from daily_hours
     left join {{ ref('stg_finance__cost_rates') }} as cost_rates
         on
-            team_days.team = cost_rates.team
-            and team_days.event_date >= cost_rates.valid_from
+            daily_hours.team = cost_rates.team
+            and daily_hours.event_date >= cost_rates.valid_from
 ),
 
 costed as (
@@ -156,7 +130,7 @@ valued as (
         use_case_months.months_observed,
         cast(subjects.volume as {{ type_double() }}) / use_case_months.months_observed as monthly_volume,
         subjects.hours / use_case_months.months_observed as monthly_hours,
-        subjects.median_hours,
+        subjects.hours / subjects.volume as mean_hours,
         subjects.rework_count,
         subjects.handoff_count,
         -- money only when every hour of the subject has a rate (and an FX rate)
@@ -195,7 +169,7 @@ select
     cast(valued.months_observed as {{ dbt.type_int() }}) as months_observed,
     cast(valued.monthly_volume as {{ type_double() }}) as monthly_volume,
     cast(valued.monthly_hours as {{ type_double() }}) as monthly_hours,
-    cast(valued.median_hours as {{ type_double() }}) as median_hours,
+    cast(valued.mean_hours as {{ type_double() }}) as mean_hours,
     cast(valued.rework_count as {{ dbt.type_int() }}) as rework_count,
     cast(valued.handoff_count as {{ dbt.type_int() }}) as handoff_count,
     cast(reporting_period.reporting_currency as {{ dbt.type_string() }}) as reporting_currency,

@@ -16,47 +16,49 @@ with settings as (
     from {{ ref('stg_registry__settings') }}
 ),
 
-window_waits as (
+-- Occurrences and cases per window, summed over the case months (each case is in one window).
+window_counts as (
+    select
+        use_case_id,
+        from_activity,
+        to_activity,
+        sum(baseline_transitions) as baseline_transitions,
+        sum(post_transitions) as post_transitions,
+        sum(baseline_cases) as baseline_cases,
+        sum(post_cases) as post_cases
+    from {{ ref('int_process_transitions_monthly') }}
+    group by use_case_id, from_activity, to_activity
+    having sum(baseline_transitions) + sum(post_transitions) > 0
+),
+
+-- Medians need every wait of the window: read from the steps (no distinct count there).
+window_medians as (
     select
         use_case_id,
         from_activity,
         activity as to_activity,
-        case_window,
-        count(*) as transitions,
-        count(distinct case_id) as cases,
-        percentile_cont(0.5) within group (order by wait_hours) as median_wait_hours
+        percentile_cont(0.5) within group (
+            order by case when case_window = 'baseline' then wait_hours end
+        ) as baseline_median_wait_hours,
+        percentile_cont(0.5) within group (
+            order by case when case_window = 'post' then wait_hours end
+        ) as post_median_wait_hours
     from {{ ref('int_case_steps') }}
     where from_activity is not null and case_window in ('baseline', 'post')
-    group by use_case_id, from_activity, activity, case_window
-),
-
-baseline_waits as (
-    select * from window_waits
-    where case_window = 'baseline'
-),
-
-post_waits as (
-    select * from window_waits
-    where case_window = 'post'
+    group by use_case_id, from_activity, activity
 ),
 
 paired as (
     select
-        baseline.median_wait_hours as baseline_median_wait_hours,
-        post.median_wait_hours as post_median_wait_hours,
-        coalesce(baseline.use_case_id, post.use_case_id) as use_case_id,
-        coalesce(baseline.from_activity, post.from_activity) as from_activity,
-        coalesce(baseline.to_activity, post.to_activity) as to_activity,
-        coalesce(baseline.transitions, 0) as baseline_transitions,
-        coalesce(post.transitions, 0) as post_transitions,
-        coalesce(baseline.cases, 0) as baseline_cases,
-        coalesce(post.cases, 0) as post_cases
-    from baseline_waits as baseline
-    full outer join post_waits as post
+        window_counts.*,
+        window_medians.baseline_median_wait_hours,
+        window_medians.post_median_wait_hours
+    from window_counts
+    inner join window_medians
         on
-            baseline.use_case_id = post.use_case_id
-            and baseline.from_activity = post.from_activity
-            and baseline.to_activity = post.to_activity
+            window_counts.use_case_id = window_medians.use_case_id
+            and window_counts.from_activity = window_medians.from_activity
+            and window_counts.to_activity = window_medians.to_activity
 ),
 
 judged as (
