@@ -1,9 +1,17 @@
 """The bottleneck the generator injects (ground truth ``process_bottlenecks``: after UC05's go-live its
-worked events wait longer after assignment) is what the process marts find in the demo warehouse."""
+worked events wait longer after assignment) is what the process marts find in the demo warehouse; the
+pain-to-value map equals an independent pandas computation from the landing files (tests/reference),
+on the demo (rates in force, FX, automation shares) and on BPIC 2012 (handling hours from start and
+complete events)."""
 
 from __future__ import annotations
 
+import duckdb
+import pandas as pd
 import pytest
+
+from tests.integration.conftest import REALDATA
+from tests.reference.pain_to_value import SUBJECT, compute_pain_to_value
 
 
 @pytest.fixture
@@ -60,3 +68,31 @@ def test_pain_to_value_map_puts_the_injected_wait_among_the_top_candidates(wareh
     ).fetchall()
     top = [(from_activity, activity) for from_activity, activity, rank in ranks if rank <= 3]
     assert (bottleneck["from_activity"], bottleneck["to_activity"]) in top, ranks
+
+
+def assert_pain_map_equals_reference(con: duckdb.DuckDBPyConnection, landing) -> pd.DataFrame:
+    expected = compute_pain_to_value(landing)
+    actual = con.execute("select * exclude (use_case_name) from marts.pain_to_value_map").df()
+    assert sorted(actual.columns) == sorted(expected.columns)
+
+    def ordered(frame: pd.DataFrame) -> pd.DataFrame:
+        keyed = frame.assign(_from=frame["from_activity"].fillna(""))
+        return keyed.sort_values([*SUBJECT, "_from"]).drop(columns="_from").reset_index(drop=True)
+
+    actual, expected = ordered(actual), ordered(expected)[actual.columns]
+    assert len(actual) > 0
+    pd.testing.assert_frame_equal(actual, expected, check_dtype=False, rtol=1e-9, atol=1e-9)
+    return actual
+
+
+def test_pain_to_value_map_equals_the_pandas_computation(warehouse, settings, ground_truth):
+    published = assert_pain_map_equals_reference(warehouse, settings.landing_root)
+    assert published["monthly_cost"].notna().all(), "every demo team has a cost rate"
+
+
+@pytest.mark.skipif(not REALDATA.is_dir(), reason="shared real data not available")
+def test_pain_to_value_map_on_bpic2012_equals_the_pandas_computation(own_data_build):
+    built = own_data_build("bpic2012")
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        published = assert_pain_map_equals_reference(con, built["landing"])
+    assert (published["subject_kind"] == "activity").any(), "BPIC 2012 records start and complete"

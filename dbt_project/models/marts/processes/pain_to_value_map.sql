@@ -69,6 +69,7 @@ costed as (
         rate_candidates.subject_kind,
         rate_candidates.from_activity,
         rate_candidates.activity,
+        rate_candidates.step_count,
         rate_candidates.hours,
         -- the reporting currency converts at exactly 1, whatever the FX file says
         rate_candidates.hours * rate_candidates.hourly_cost
@@ -92,6 +93,7 @@ subject_costs as (
         from_activity,
         activity,
         sum(step_cost) as cost_total,
+        sum(case when step_cost is null then step_count else 0 end) as uncosted_steps,
         sum(case when step_cost is null then hours else 0 end) as uncosted_hours
     from costed
     group by use_case_id, subject_kind, from_activity, activity
@@ -133,9 +135,9 @@ valued as (
         subjects.hours / subjects.volume as mean_hours,
         subjects.rework_count,
         subjects.handoff_count,
-        -- money only when every hour of the subject has a rate (and an FX rate)
+        -- money only when every step of the subject has a rate (and an FX rate), even one of 0 hours
         case
-            when subject_costs.uncosted_hours = 0 then subject_costs.cost_total / use_case_months.months_observed
+            when subject_costs.uncosted_steps = 0 then subject_costs.cost_total / use_case_months.months_observed
         end as monthly_cost,
         1.0 - subject_costs.uncosted_hours / nullif(subjects.hours, 0) as costed_hours_share,
         share_candidates.share_low,
