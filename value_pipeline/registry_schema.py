@@ -392,8 +392,36 @@ SECTIONS: tuple[Section, ...] = (
                         "text",
                         "Evidence design.",
                         required=True,
-                        allowed=("randomised", "diff_in_diff", "before_after", "self_reported"),
+                        allowed=(
+                            "randomised",
+                            "diff_in_diff",
+                            "staggered_adoption",
+                            "synthetic_control",
+                            "interrupted_time_series",
+                            "before_after",
+                            "self_reported",
+                        ),
                         column="design_type",
+                    ),
+                    Key(
+                        "control_group",
+                        "text",
+                        "staggered_adoption: compare each cohort with the never-treated units or with the"
+                        " units"
+                        " not yet treated at the time.",
+                        default="never_treated",
+                        allowed=("never_treated", "not_yet_treated"),
+                        column="design_control_group",
+                    ),
+                    Key(
+                        "min_pre_periods",
+                        "integer",
+                        "before_after with observations: with at least this many dated pre-periods the"
+                        " treatment series gets an interrupted time series instead of a before/after"
+                        " comparison.",
+                        default=8,
+                        minimum=3,
+                        column="design_min_pre_periods",
                     ),
                     Key(
                         "evidence",

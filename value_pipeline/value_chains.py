@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,9 @@ import pandas as pd
 from value_pipeline.engines.base import Engine
 from value_pipeline.engines.frames import as_engine, typed_table
 from value_pipeline.stats import Estimate, estimate_value_chain, to_money
+from value_pipeline.stats.interrupted_time_series import interrupted_time_series, series_from_observations
+from value_pipeline.stats.staggered import callaway_santanna, panel_from_observations
+from value_pipeline.stats.synthetic_control import outcomes_from_observations, synthetic_control
 
 # The one metric the warehouse evidence is derived for (int_value_chain_observations).
 WAREHOUSE_METRICS = ("cycle_hours",)
@@ -56,6 +59,12 @@ COLUMNS: list[tuple[str, str]] = [
     ("treatment_clusters", "INTEGER"),
     ("control_clusters", "INTEGER"),
     ("cluster_kind", "VARCHAR"),
+    ("design_assumption", "VARCHAR"),
+    ("pretrend_p_value", "DOUBLE"),
+    ("naive_twfe_estimate", "DOUBLE"),
+    ("pre_rmspe", "DOUBLE"),
+    ("placebo_p_value", "DOUBLE"),
+    ("hac_lags", "INTEGER"),
     *[(f"mean_{cell}", "DOUBLE") for cell in CELLS],
     ("estimate", "DOUBLE"),
     ("std_error", "DOUBLE"),
@@ -87,6 +96,58 @@ COLUMNS: list[tuple[str, str]] = [
     ("estimated_at", "TIMESTAMP"),
 ]
 COLUMN_NAMES = [name for name, _ in COLUMNS]
+
+# The designs' detail tables (stats.<name>), each keyed by value_chain_id.
+DETAIL_TABLES: dict[str, list[tuple[str, str]]] = {
+    "value_chain_staggered_effects": [
+        ("value_chain_id", "VARCHAR"),
+        ("aggregation", "VARCHAR"),
+        ("cohort", "DATE"),
+        ("period", "DATE"),
+        ("event_time", "INTEGER"),
+        ("estimate", "DOUBLE"),
+        ("std_error", "DOUBLE"),
+        ("ci_low", "DOUBLE"),
+        ("ci_high", "DOUBLE"),
+        ("n_treated", "INTEGER"),
+        ("n_control", "INTEGER"),
+    ],
+    "value_chain_synthetic_weights": [
+        ("value_chain_id", "VARCHAR"),
+        ("unit_id", "VARCHAR"),
+        ("weight", "DOUBLE"),
+    ],
+    "value_chain_period_gaps": [
+        ("value_chain_id", "VARCHAR"),
+        ("estimator", "VARCHAR"),
+        ("period", "DATE"),
+        ("observed", "DOUBLE"),
+        ("counterfactual", "DOUBLE"),
+        ("gap", "DOUBLE"),
+        ("is_post", "BOOLEAN"),
+    ],
+}
+
+# What each evidence grade assumes, said in every estimated chain's result sentence.
+ASSUMPTIONS = {
+    "randomised": "assignment to the action was random",
+    "diff_in_diff": "without the action, treatment and control would have changed alike (parallel trends)",
+    "staggered_adoption": (
+        "without the action, each cohort would have changed like the comparison units (parallel trends),"
+        " and no unit changed in anticipation of its adoption"
+    ),
+    "synthetic_control": (
+        "without the action, the treated unit would have followed the weighted donors that tracked it"
+        " before, and no donor was affected by the action"
+    ),
+    "interrupted_time_series": (
+        "without the action, the pre-period level and trend would have continued: nothing else changed"
+        " at the action date"
+    ),
+    "before_after": "nothing else changed between the periods",
+    "self_reported": "the reported figures are accurate",
+}
+NEW_DESIGNS = ("staggered_adoption", "synthetic_control", "interrupted_time_series")
 REGISTRY_COLUMNS = (
     "value_chain_id",
     "value_chain_name",
@@ -154,14 +215,137 @@ def _used_rows(frame: pd.DataFrame, estimate: Estimate) -> pd.DataFrame:
     return frame
 
 
-def run_estimator(frame: pd.DataFrame, design: str, evidence_source: str) -> Estimate:
+@dataclass(frozen=True)
+class DesignRun:
+    """One chain's estimate with its design diagnostics (COLUMNS) and detail rows (DETAIL_TABLES)."""
+
+    estimate: Estimate
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def _dated(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(observed_on=pd.to_datetime(frame["observed_on"]))
+
+
+def _staggered(frame: pd.DataFrame, control_group: str) -> DesignRun:
+    result = callaway_santanna(panel_from_observations(_dated(frame)), control_group=control_group)
+    cells = result.group_time
+    rows = [
+        cells.assign(aggregation="group_time", estimate=cells["att"]),
+        result.by_cohort.assign(aggregation="cohort", n_treated=result.by_cohort["units"]),
+        result.by_event_time.assign(aggregation="event_time"),
+    ]
+    effects = pd.concat(rows, ignore_index=True).reindex(
+        columns=[c for c, _ in DETAIL_TABLES["value_chain_staggered_effects"]]
+    )
+    comparison = (
+        "the units not yet treated"
+        if control_group == "not_yet_treated"
+        else _plural(result.n_never_treated, "never-treated unit")
+    )
+    pretrend = "not computed" if result.pretrend_p_value is None else f"p = {result.pretrend_p_value:.2f}"
+    phrase = (
+        f"staggered adoption: {_plural(len(result.cohort_sizes), 'cohort')} of"
+        f" {_plural(sum(result.cohort_sizes.values()), 'unit')} against"
+        f" {comparison}"
+        f" (Callaway & Sant'Anna), pre-trend test {pretrend}"
+    )
+    return DesignRun(
+        result.overall,
+        {
+            "pretrend_p_value": result.pretrend_p_value,
+            "naive_twfe_estimate": result.twfe_estimate,
+            "design_phrase": phrase,
+        },
+        {"value_chain_staggered_effects": effects},
+    )
+
+
+def _synthetic(frame: pd.DataFrame) -> DesignRun:
+    outcomes, treated, first_post, notes = outcomes_from_observations(_dated(frame))
+    result = synthetic_control(outcomes, treated, first_post)
+    estimate = replace(result.overall, notes=(*result.overall.notes, *notes))
+    gaps = result.gaps.rename(
+        columns={"treated": "observed", "synthetic": "counterfactual", "post": "is_post"}
+    )
+    phrase = (
+        f"synthetic control of one unit from {_plural(len(result.weights), 'donor unit')}, pre-period RMSPE"
+        f" {result.pre_rmspe:.3g}, placebo p = {result.placebo_p_value:.2f}"
+    )
+    return DesignRun(
+        estimate,
+        {"pre_rmspe": result.pre_rmspe, "placebo_p_value": result.placebo_p_value, "design_phrase": phrase},
+        {
+            "value_chain_synthetic_weights": result.weights.assign(
+                unit_id=result.weights["unit_id"].astype(str)
+            ),
+            "value_chain_period_gaps": gaps.assign(estimator=estimate.estimator),
+        },
+    )
+
+
+def _time_series(frame: pd.DataFrame) -> DesignRun:
+    series, first_post, notes = series_from_observations(_dated(frame))
+    result = interrupted_time_series(series, first_post)
+    estimate = replace(result.overall, notes=(*result.overall.notes, *notes))
+    fitted = result.fitted
+    gaps = fitted.assign(gap=fitted["observed"] - fitted["counterfactual"], is_post=fitted["post"])
+    phrase = (
+        f"interrupted time series over {_plural(estimate.n['pre_periods'], 'pre-period')} and"
+        f" {_plural(estimate.n['post_periods'], 'post-period')},"
+        f" Newey-West errors with {result.hac_lags} lag(s)"
+    )
+    return DesignRun(
+        estimate,
+        {"hac_lags": result.hac_lags, "design_phrase": phrase},
+        {"value_chain_period_gaps": gaps.assign(estimator=estimate.estimator)},
+    )
+
+
+def _dated_pre_periods(frame: pd.DataFrame) -> int:
+    treated = frame[frame["group_name"] == "treatment"]
+    if "observed_on" not in frame or treated["observed_on"].isna().any():
+        return 0
+    return int(treated.loc[treated["period"] == "pre", "observed_on"].nunique())
+
+
+def run_estimator(
+    frame: pd.DataFrame, design: str, evidence_source: str, options: Mapping[str, Any] | None = None
+) -> DesignRun:
     """The design's estimator on one chain's evidence, with the choices made recorded in the notes.
 
     * randomised, diff_in_diff, before_after: ``estimate_value_chain`` (see its rules).
+    * staggered_adoption, synthetic_control, interrupted_time_series: their estimators in
+      value_pipeline.stats on the dated observations (warehouse evidence for them is not derived yet).
+    * before_after on observations with at least ``min_pre_periods`` dated pre-periods: an
+      interrupted time series of the treatment rows instead.
     * self_reported: the before/after comparison of the treatment group, graded self_reported.
     * Weights are used by diff_in_diff only; elsewhere they are dropped and the notes say so.
     * Warehouse rows are cases of a handful of teams: their errors treat cases as independent.
     """
+    options = options or {}
+    if design in NEW_DESIGNS and evidence_source == "warehouse":
+        raise ValueError(f"warehouse evidence is not derived for the {design} design yet: give observations")
+    min_pre = options.get("design_min_pre_periods") or 8
+    if (
+        design == "before_after"
+        and evidence_source == "observations"
+        and _dated_pre_periods(frame) >= min_pre
+    ):
+        run = _time_series(frame)
+        note = (
+            f"{_dated_pre_periods(frame)} dated pre-periods (at least {min_pre}):"
+            " an interrupted time series, not before/after"
+        )
+        return replace(run, estimate=replace(run.estimate, notes=(*run.estimate.notes, note)))
+    if design == "staggered_adoption":
+        return _staggered(frame, options.get("design_control_group") or "never_treated")
+    if design == "synthetic_control":
+        return _synthetic(frame)
+    if design == "interrupted_time_series":
+        return _time_series(frame)
+
     notes: list[str] = []
     columns = ["unit_id", "group_name", "period", "metric_value"]
     weights = frame["weight"].dropna() if "weight" in frame else pd.Series(dtype=float)
@@ -186,7 +370,7 @@ def run_estimator(frame: pd.DataFrame, design: str, evidence_source: str) -> Est
         )
     if estimate.evidence_grade in ("before_after", "self_reported"):
         notes.append("no control group: the change includes everything else that changed between the periods")
-    return replace(estimate, notes=(*estimate.notes, *notes))
+    return DesignRun(replace(estimate, notes=(*estimate.notes, *notes)))
 
 
 def _sized_change(word: str, size: str, relative: bool) -> str:
@@ -236,9 +420,21 @@ def _design_phrase(row: Mapping[str, Any]) -> str:
     return "before/after comparison without a control group: not evidence that the action caused it"
 
 
-def result_sentence(chain: Mapping[str, Any], row: Mapping[str, Any]) -> str:
-    """The third sentence; only randomised and diff-in-diff evidence says the action 'resulted in'."""
-    phrase = f"{_change_phrase(chain, row)}; {_design_phrase(row)})"
+def result_sentence(
+    chain: Mapping[str, Any], row: Mapping[str, Any], design_phrase: str | None = None
+) -> str:
+    """The third sentence; only causal evidence grades say the action 'resulted in'.
+
+    The newer designs (staggered adoption, synthetic control, interrupted time series) give their own
+    phrase with their diagnostics, followed by what they assume.
+    """
+    if design_phrase is None:
+        design = _design_phrase(row)
+    else:
+        design = f"{design_phrase}; assuming {ASSUMPTIONS[row['evidence_grade']]}"
+        if not row["is_causal"]:
+            design += ": not evidence that the action caused it"
+    phrase = f"{_change_phrase(chain, row)}; {design})"
     if row["is_causal"]:
         return f"This action resulted in {phrase}"
     return f"This action was followed by {phrase}"
@@ -306,8 +502,11 @@ def _framework_sentences(chain: Mapping[str, Any]) -> dict[str, str]:
     return {"insight_sentence": learned, "action_sentence": f"In response, we {chain['action_text']}"}
 
 
-def estimate_chain(chain: Mapping[str, Any], evidence: pd.DataFrame, estimated_at: datetime) -> dict:
-    """One output row (COLUMNS) for a registry value chain and its rows of the evidence fact."""
+def estimate_chain(
+    chain: Mapping[str, Any], evidence: pd.DataFrame, estimated_at: datetime
+) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """One output row (COLUMNS) for a registry value chain and its rows of the evidence fact, with the
+    design's detail rows (DETAIL_TABLES) keyed by the chain."""
     chain = {k: _value(v) for k, v in chain.items()}
     row: dict[str, Any] = dict.fromkeys(COLUMN_NAMES)
     row.update({k: chain[k] for k in REGISTRY_COLUMNS})
@@ -319,10 +518,11 @@ def estimate_chain(chain: Mapping[str, Any], evidence: pd.DataFrame, estimated_a
         reason = f"warehouse evidence exists for {', '.join(WAREHOUSE_METRICS)} only, not {chain['metric']}"
     elif evidence.empty:
         reason = f"no {source} evidence rows for metric {chain['metric']}"
-    estimate = None
+    estimate = run = None
     if reason is None:
         try:
-            estimate = run_estimator(evidence, design, source)
+            run = run_estimator(evidence, design, source, chain)
+            estimate = run.estimate
         except ValueError as exc:
             reason = str(exc)
     if estimate is None:
@@ -333,7 +533,7 @@ def estimate_chain(chain: Mapping[str, Any], evidence: pd.DataFrame, estimated_a
             business_impact_null_reason="there is no estimate",
         )
         row["impact_sentence"] = impact_sentence(row)
-        return row
+        return row, {}
 
     used = _used_rows(evidence, estimate)
     clusters = used.groupby("group_name")["cluster_id"].nunique()
@@ -361,11 +561,16 @@ def estimate_chain(chain: Mapping[str, Any], evidence: pd.DataFrame, estimated_a
         relative_change_ci_low=estimate.lift_ci_low,
         relative_change_ci_high=estimate.lift_ci_high,
         notes="; ".join(estimate.notes) or None,
+        design_assumption=ASSUMPTIONS[estimate.evidence_grade],
+        **{k: v for k, v in run.diagnostics.items() if k in COLUMN_NAMES},
         **_money(chain, estimate),
     )
-    row["result_sentence"] = result_sentence(chain, row)
+    row["result_sentence"] = result_sentence(chain, row, run.diagnostics.get("design_phrase"))
     row["impact_sentence"] = impact_sentence(row)
-    return row
+    details = {
+        name: frame.assign(value_chain_id=chain["value_chain_id"]) for name, frame in run.details.items()
+    }
+    return row, details
 
 
 def estimate_value_chains(
@@ -376,12 +581,27 @@ def estimate_value_chains(
     estimated_at: datetime | None = None,
 ) -> pd.DataFrame:
     """Rows of stats.value_chain_estimates: one per chain, plus one per rejected chain."""
+    return estimate_with_details(chains, evidence, rejections, estimated_at=estimated_at)[0]
+
+
+def estimate_with_details(
+    chains: pd.DataFrame,
+    evidence: pd.DataFrame,
+    rejections: pd.DataFrame | None = None,
+    *,
+    estimated_at: datetime | None = None,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The estimates (``estimate_value_chains``) and every design's detail table (DETAIL_TABLES)."""
     estimated_at = estimated_at or datetime.now(UTC).replace(tzinfo=None)
     by_chain = dict(tuple(evidence.groupby("value_chain_id"))) if not evidence.empty else {}
-    rows = [
-        estimate_chain(chain, by_chain.get(chain["value_chain_id"], evidence.iloc[0:0]), estimated_at)
-        for chain in chains.to_dict("records")
-    ]
+    rows, details = [], {name: [] for name in DETAIL_TABLES}
+    for chain in chains.to_dict("records"):
+        row, chain_details = estimate_chain(
+            chain, by_chain.get(chain["value_chain_id"], evidence.iloc[0:0]), estimated_at
+        )
+        rows.append(row)
+        for name, frame in chain_details.items():
+            details[name].append(frame)
     for rejected in [] if rejections is None else rejections.to_dict("records"):
         row = dict.fromkeys(COLUMN_NAMES)
         row.update(
@@ -393,7 +613,13 @@ def estimate_value_chains(
         )
         rows.append(row)
     frame = pd.DataFrame(rows, columns=COLUMN_NAMES)
-    return frame.sort_values("value_chain_id", kind="stable").reset_index(drop=True)
+    tables = {
+        name: pd.concat(frames, ignore_index=True).reindex(columns=[c for c, _ in DETAIL_TABLES[name]])
+        if frames
+        else pd.DataFrame(columns=[c for c, _ in DETAIL_TABLES[name]])
+        for name, frames in details.items()
+    }
+    return frame.sort_values("value_chain_id", kind="stable").reset_index(drop=True), tables
 
 
 def read_inputs(
@@ -410,9 +636,18 @@ def read_inputs(
     return chains, evidence, rejections
 
 
-def write_estimates(warehouse: Engine | duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
-    """Replace stats.value_chain_estimates with ``frame`` in one transaction; returns the row count."""
-    as_engine(warehouse).write_table("stats", "value_chain_estimates", typed_table(frame, COLUMNS))
+def write_estimates(
+    warehouse: Engine | duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
+    details: Mapping[str, pd.DataFrame] | None = None,
+) -> int:
+    """Replace stats.value_chain_estimates with ``frame`` (and each detail table, empty when not given)
+    in one transaction each; returns the estimates' row count."""
+    engine = as_engine(warehouse)
+    engine.write_table("stats", "value_chain_estimates", typed_table(frame, COLUMNS))
+    for name, columns in DETAIL_TABLES.items():
+        rows = (details or {}).get(name, pd.DataFrame(columns=[c for c, _ in columns]))
+        engine.write_table("stats", name, typed_table(rows, columns))
     return len(frame)
 
 
@@ -445,11 +680,14 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def refresh_estimates(warehouse: Engine | duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Read the inputs, estimate every value chain, replace stats.value_chain_estimates; return the rows."""
-    frame = estimate_value_chains(*read_inputs(warehouse))
-    write_estimates(warehouse, frame)
-    return frame
+def refresh_estimates(
+    warehouse: Engine | duckdb.DuckDBPyConnection,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Read the inputs, estimate every value chain, replace stats.value_chain_estimates and the detail
+    tables; return the estimates and the details."""
+    frame, details = estimate_with_details(*read_inputs(warehouse))
+    write_estimates(warehouse, frame, details)
+    return frame, details
 
 
 VALUE_CHAIN_TABLE_HEADER = ("value_chain_id", "evidence_grade", "insight", "action", "result", "impact")

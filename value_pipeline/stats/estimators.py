@@ -15,8 +15,18 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-EVIDENCE_GRADES = ("randomised", "diff_in_diff", "before_after", "self_reported")
-CAUSAL_GRADES = frozenset({"randomised", "diff_in_diff"})
+# Strongest first: randomised > diff_in_diff, staggered_adoption, synthetic_control >
+# interrupted_time_series > before_after > self_reported.
+EVIDENCE_GRADES = (
+    "randomised",
+    "diff_in_diff",
+    "staggered_adoption",
+    "synthetic_control",
+    "interrupted_time_series",
+    "before_after",
+    "self_reported",
+)
+CAUSAL_GRADES = frozenset({"randomised", "diff_in_diff", "staggered_adoption", "synthetic_control"})
 DESIGNS = ("randomised", "diff_in_diff", "before_after")
 GROUPS = ("treatment", "control")
 PERIODS = ("pre", "post")

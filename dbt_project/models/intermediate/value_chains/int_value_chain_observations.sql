@@ -1,4 +1,5 @@
--- The evidence of every value chain at one grain (value chain x unit x group x period x metric):
+-- The evidence of every value chain at one grain (value chain x unit x group x period x metric x
+-- observed_on):
 -- rows supplied through the observations landing source, plus rows derived from the warehouse's
 -- own cases for chains whose evidence is 'warehouse'.
 with value_chains as (

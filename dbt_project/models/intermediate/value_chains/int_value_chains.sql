@@ -105,6 +105,8 @@ select
     -- design
     cast(design_type as {{ dbt.type_string() }}) as design_type,
     cast(evidence_source as {{ dbt.type_string() }}) as evidence_source,
+    cast(design_control_group as {{ dbt.type_string() }}) as design_control_group,
+    cast(design_min_pre_periods as {{ dbt.type_int() }}) as design_min_pre_periods,
     cast(pre_window_start as date) as pre_window_start,
     cast(pre_window_end as date) as pre_window_end,
     cast(post_window_start as date) as post_window_start,

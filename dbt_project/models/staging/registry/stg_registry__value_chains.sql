@@ -20,6 +20,7 @@ renamed as (
         cast(direction as {{ dbt.type_string() }}) as direction,
         cast(design_type as {{ dbt.type_string() }}) as design_type,
         cast(evidence_source as {{ dbt.type_string() }}) as evidence_source,
+        cast(design_control_group as {{ dbt.type_string() }}) as design_control_group,
         cast(unit_value_currency as {{ dbt.type_string() }}) as unit_value_currency,
         cast(exposure_unit as {{ dbt.type_string() }}) as exposure_unit,
         cast(action_cost_ref as {{ dbt.type_string() }}) as action_cost_ref,
@@ -27,6 +28,7 @@ renamed as (
         -- numerics
         cast(unit_value as {{ type_double() }}) as unit_value,
         cast(exposure as {{ type_double() }}) as exposure,
+        cast(design_min_pre_periods as {{ dbt.type_int() }}) as design_min_pre_periods,
 
         -- dates
         cast(action_start_date as date) as action_start_date,
