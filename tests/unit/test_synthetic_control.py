@@ -1,7 +1,7 @@
 """Synthetic control: exact convex weights, a known truth, and California's Proposition 99.
 
 Proposition 99 (Abadie, Diamond & Hainmueller 2010; the data as CausalPy ships them,
-tests/data/published/README.md): the outcome-only fit is checked for optimality (KKT conditions, and
+tests/published/README.md): the outcome-only fit is checked for optimality (KKT conditions, and
 no general-purpose solver finds a lower pre-period loss) and against the weights and gaps it must
 give. Arkhangelsky et al. (2021, Table 1) print -19.6 for their "SC" on these data; their solver
 (Frank-Wolfe with a sparsifying restart and a small ridge term) stops before the exact optimum of the
@@ -23,7 +23,7 @@ from value_pipeline.stats.synthetic_control import (
     synthetic_control,
 )
 
-PROP99 = Path(__file__).resolve().parents[1] / "data" / "published" / "california_prop99.csv"
+PROP99 = Path(__file__).resolve().parents[1] / "published" / "california_prop99.csv"
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from value_pipeline.value_chains import estimate_with_details, write_estimates
 md = pytest.importorskip("moderndid")
 
 ROOT = Path(__file__).resolve().parents[2]
-PROP99 = ROOT / "tests" / "data" / "published" / "california_prop99.csv"
+PROP99 = ROOT / "tests" / "published" / "california_prop99.csv"
 
 
 def _chain(chain_id: str, design: dict, metric: str, direction: str = "higher_is_better") -> dict:
