@@ -19,12 +19,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from value_pipeline.engines.base import Engine
 from value_pipeline.engines.frames import as_engine, typed_table
 from value_pipeline.stats import Estimate, estimate_value_chain, to_money
 from value_pipeline.stats.interrupted_time_series import interrupted_time_series, series_from_observations
+from value_pipeline.stats.power import DESIGN_CELLS, PlannedPower, minimum_detectable_effect
 from value_pipeline.stats.staggered import callaway_santanna, panel_from_observations
 from value_pipeline.stats.synthetic_control import outcomes_from_observations, synthetic_control
 
@@ -65,6 +67,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("pre_rmspe", "DOUBLE"),
     ("placebo_p_value", "DOUBLE"),
     ("hac_lags", "INTEGER"),
+    ("planned_mde", "DOUBLE"),
     *[(f"mean_{cell}", "DOUBLE") for cell in CELLS],
     ("estimate", "DOUBLE"),
     ("std_error", "DOUBLE"),
@@ -203,6 +206,18 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def _cell_counts(evidence: pd.DataFrame, estimate: Estimate) -> dict[str, int | None]:
+    """n per cell: the estimator's own counts, or for the panel designs without cells (staggered
+    adoption, synthetic control, time series) the evidence rows of each group and period."""
+    if any(cell in estimate.n for cell in CELLS):
+        return {f"n_{cell}": estimate.n.get(cell) for cell in CELLS}
+    counts = evidence.groupby(["group_name", "period"]).size()
+    return {
+        f"n_{g}_{p}": int(counts[(g, p)]) if (g, p) in counts else None
+        for g, p in (c.split("_") for c in CELLS)
+    }
+
+
 def _used_rows(frame: pd.DataFrame, estimate: Estimate) -> pd.DataFrame:
     """The evidence rows the estimator used, to count the clusters behind the estimate."""
     if estimate.estimator == "welch_difference_in_means":
@@ -245,6 +260,8 @@ def _staggered(frame: pd.DataFrame, control_group: str) -> DesignRun:
         else _plural(result.n_never_treated, "never-treated unit")
     )
     pretrend = "not computed" if result.pretrend_p_value is None else f"p = {result.pretrend_p_value:.2f}"
+    if result.pretrend_p_value is not None and result.pretrend_p_value < 0.05:
+        pretrend += ", so parallel trends are in doubt"
     phrase = (
         f"staggered adoption: {_plural(len(result.cohort_sizes), 'cohort')} of"
         f" {_plural(sum(result.cohort_sizes.values()), 'unit')} against"
@@ -502,6 +519,41 @@ def _framework_sentences(chain: Mapping[str, Any]) -> dict[str, str]:
     return {"insight_sentence": learned, "action_sentence": f"In response, we {chain['action_text']}"}
 
 
+# The cells a planned design compares, by design (staggered adoption is planned as a DiD of its
+# adopters against the comparison units).
+PLANNED_CELLS = {**DESIGN_CELLS, "staggered_adoption": DESIGN_CELLS["diff_in_diff"]}
+
+
+def planned_power(evidence: pd.DataFrame, design: str) -> PlannedPower | None:
+    """The MDE of a chain not measured yet: its evidence has pre-period rows and no post-period row.
+
+    The spread is the pooled within-group standard deviation of the pre rows; each post cell is
+    expected to be as large as the same group's pre cell (the same window again, or the same units).
+    """
+    if design not in PLANNED_CELLS or evidence.empty or (evidence["period"] == "post").any():
+        return None
+    groups = {cell.split("_")[0] for cell in PLANNED_CELLS[design]}
+    pre = evidence[evidence["period"] == "pre"]
+    sizes = pre.groupby("group_name").size()
+    if any(sizes.get(g, 0) < 2 for g in groups):
+        return None
+    within = pre[pre["group_name"].isin(groups)].groupby("group_name")["metric_value"]
+    pooled = float(np.sqrt((within.var(ddof=1) * (within.size() - 1)).sum() / (within.size() - 1).sum()))
+    cells = {cell: int(sizes[cell.split("_")[0]]) for cell in PLANNED_CELLS[design]}
+    return minimum_detectable_effect(pooled, cells)
+
+
+def planned_sentence(chain: Mapping[str, Any], planned: PlannedPower) -> str:
+    """'Not measured yet: ... would detect a change of 1.2 cycle hours or more (80% power, ...)'."""
+    n_pre = sum(n for cell, n in planned.cells.items() if cell.endswith("_pre"))
+    return (
+        f"Not measured yet: with a standard deviation of {planned.std_dev:,.3g} over {n_pre:,} pre-period"
+        f" observations and as many expected after the action, the {chain['design_type']} design would"
+        f" detect a change of {planned.minimum_detectable_effect:,.3g} in {metric_label(chain['metric'])}"
+        f" or more ({planned.power:.0%} power, {planned.alpha:.0%} significance)"
+    )
+
+
 def estimate_chain(
     chain: Mapping[str, Any], evidence: pd.DataFrame, estimated_at: datetime
 ) -> tuple[dict, dict[str, pd.DataFrame]]:
@@ -532,6 +584,10 @@ def estimate_chain(
             result_sentence=f"No estimate: {reason}",
             business_impact_null_reason="there is no estimate",
         )
+        planned = planned_power(evidence, design)
+        if planned is not None:
+            row["planned_mde"] = planned.minimum_detectable_effect
+            row["result_sentence"] = planned_sentence(chain, planned)
         row["impact_sentence"] = impact_sentence(row)
         return row, {}
 
@@ -544,7 +600,7 @@ def estimate_chain(
         estimator=estimate.estimator,
         evidence_grade=estimate.evidence_grade,
         is_causal=estimate.causal,
-        **{f"n_{cell}": estimate.n.get(cell) for cell in CELLS},
+        **_cell_counts(evidence, estimate),
         **{f"mean_{cell}": estimate.means.get(cell) for cell in CELLS},
         treatment_clusters=int(clusters.get("treatment", 0)),
         control_clusters=int(clusters.get("control", 0)),

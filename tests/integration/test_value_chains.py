@@ -16,6 +16,14 @@ EXPECTED = {
     "VC03": ("true_effect", "before_after", "before_after_difference_in_means"),
     "VC04": ("true_did", "diff_in_diff", "panel_difference_in_differences"),
 }
+# The no-control designs of issue #27: recovered within the tolerance the ground truth file states
+# (four of the noise's standard errors; their 95% intervals are not asserted, see the note in
+# docs/value_chains.md on their coverage in short or small panels).
+NO_CONTROL = {
+    "VC05": ("staggered_adoption", "callaway_santanna_simple_never_treated"),
+    "VC06": ("synthetic_control", "synthetic_control_outcome_only"),
+    "VC07": ("interrupted_time_series", "interrupted_time_series_segmented_hac"),
+}
 
 
 @pytest.fixture
@@ -36,6 +44,44 @@ def test_estimates_contain_the_injected_effect(mart, ground_truth, chain_id):
     assert (row["evidence_grade"], row["estimator"]) == (grade, estimator)
     assert row["is_causal"] == (grade != "before_after")
     assert row["ci_low"] <= truth <= row["ci_high"], (chain_id, truth, row["ci_low"], row["ci_high"])
+
+
+@pytest.mark.parametrize("chain_id", sorted(NO_CONTROL))
+def test_no_control_designs_recover_the_truth(mart, ground_truth, chain_id, warehouse):
+    grade, estimator = NO_CONTROL[chain_id]
+    truth = ground_truth["value_chains"][chain_id]
+    row = mart.loc[chain_id]
+    assert row["status"] == "estimated"
+    assert (row["evidence_grade"], row["estimator"]) == (grade, estimator)
+    assert row["is_causal"] == (grade != "interrupted_time_series")
+    assert abs(row["estimate"] - truth["true_effect"]) <= truth["tolerance"], (
+        chain_id,
+        row["estimate"],
+        truth,
+    )
+    assert row["design_assumption"] and "assuming without the action" in row["result_sentence"]
+    assert (
+        row["business_impact"] is not None and row["business_impact_ci_low"] < row["business_impact_ci_high"]
+    )
+    if grade == "staggered_adoption":
+        assert row["pretrend_p_value"] is not None and row["naive_twfe_estimate"] is not None
+        effects = warehouse.execute(
+            "select count(*) from marts.value_chain_staggered_effects where value_chain_id = ?", [chain_id]
+        ).fetchone()[0]
+        assert effects > 0
+    if grade == "synthetic_control":
+        weights = warehouse.execute(
+            "select unit_id, weight from marts.value_chain_synthetic_weights where value_chain_id = ?",
+            [chain_id],
+        ).df()
+        assert weights["weight"].sum() == pytest.approx(1.0)
+        assert row["pre_rmspe"] < 2 * truth["noise_sd"]
+    if grade == "interrupted_time_series":
+        assert row["hac_lags"] >= 1
+        gaps = warehouse.execute(
+            "select count(*) from marts.value_chain_period_gaps where value_chain_id = ?", [chain_id]
+        ).fetchone()[0]
+        assert gaps == truth["pre_periods"] + truth["post_periods"]
 
 
 def test_warehouse_cells_are_the_generators_cases(mart, ground_truth):
@@ -83,7 +129,7 @@ def test_money_recomputed_from_registry_and_finance_files(mart, settings, ground
     rates = pd.read_csv(finance / "fx_rates.csv", parse_dates=["rate_date"])
     reporting = registry["reporting_currency"]
     money_chains = [c for c in registry["value_chains"] if c["metric_class"] == "business"]
-    assert {c["id"] for c in money_chains} == {"VC01", "VC02", "VC03"}
+    assert {c["id"] for c in money_chains} == {"VC01", "VC02", "VC03", "VC05", "VC06", "VC07"}
     for chain in money_chains:
         lines = costs[costs["value_chain_id"] == chain["action_cost_ref"]]
         cost = sum(

@@ -420,6 +420,18 @@ def test_value_chain_truth_matches_the_data(cases, demo):
     assert change["treatment"] - change["control"] == pytest.approx(vc04["sample_did"], rel=1e-9)
     assert abs(vc04["sample_did"] - vc04["true_did"]) <= vc04["tolerance"]
 
+    # The no-control designs: every unit observed every month, one treated site with donors, one series.
+    vc05 = observed[observed["value_chain_id"] == "VC05"]
+    assert (
+        vc05.groupby("unit_id").size().nunique() == 1 and len(vc05) == truth["value_chains"]["VC05"]["rows"]
+    )
+    assert (vc05.groupby("unit_id")["group"].first() == "control").sum() == 30
+    vc06 = observed[observed["value_chain_id"] == "VC06"]
+    assert (vc06.groupby("unit_id")["group"].first() == "treatment").sum() == 1
+    vc07 = truth["value_chains"]["VC07"]
+    assert (vc07["pre_periods"], vc07["post_periods"]) == (36, 12)
+    assert vc07["true_effect"] == pytest.approx(-3.0 - 0.2 * 5.5)
+
 
 def test_survey_and_adoption_truth(demo, contracts):
     landing, truth = demo
@@ -481,7 +493,7 @@ def test_finance_value_tracked_recomputed_from_files(demo, contracts):
         total += amount
     assert total == pytest.approx(truth["finance"]["value_tracked_total"], rel=1e-9)
     costs = read_source(landing, contracts["finance_action_costs"])
-    assert set(costs["value_chain_id"].dropna()) == {"VC01", "VC02", "VC03", "VC04"}
+    assert set(costs["value_chain_id"].dropna()) == {f"VC0{i}" for i in range(1, 8)}
     assert {"USD", "EUR"} <= set(costs["currency"])
 
 

@@ -99,7 +99,7 @@ def test_value_chains_without_a_real_action_are_rejected_with_the_reason():
     assert "is a survey" in rejected["VC01"]
     assert "no action" in rejected["VC02"]
     kept = [r[0] for r in registry_tables(registry)["registry_value_chains"]]
-    assert kept == ["VC03", "VC04"]
+    assert kept == ["VC03", "VC04", "VC05", "VC06", "VC07"]
 
 
 def test_commitment_history_keeps_every_version_with_its_restatement_reason():

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import stats
 
 from value_pipeline.contracts import load_contracts
 from value_pipeline.landing import load_source
@@ -57,8 +58,12 @@ def _panel(mpdta: pd.DataFrame) -> pd.DataFrame:
 def _assert_published(result) -> None:
     printed = {(r.cohort, r.period): round(r.att, 4) for r in result.group_time.itertuples()}
     assert printed == PUBLISHED_ATT_GT
-    assert round(result.pretrend_p_value, 5) == 0.16812
+    assert round(result.pretrend_p_value_asymptotic, 5) == 0.16812
     assert result.pretrend_df == 5
+    # Hotelling's finite-sample form of the same Wald statistic: F = (n - q) / (q (n - 1)) W.
+    f_stat = (500 - 5) / (5 * 499) * result.pretrend_statistic
+    assert result.pretrend_p_value == pytest.approx(stats.f.sf(f_stat, 5, 495), rel=1e-12)
+    assert result.pretrend_p_value > result.pretrend_p_value_asymptotic
     events = dict(
         zip(result.by_event_time["event_time"], result.by_event_time["estimate"].round(4), strict=True)
     )
@@ -114,8 +119,8 @@ def test_equals_moderndid(mpdta, control_group, base_period):
     assert ours.event_time_average_std_error == pytest.approx(dynamic.overall_se, abs=1e-12)
     np.testing.assert_allclose(ours.by_event_time["estimate"], dynamic.att_by_event, atol=1e-12)
     np.testing.assert_allclose(ours.by_event_time["std_error"], dynamic.se_by_event, atol=1e-12)
-    if ours.pretrend_p_value is not None and theirs.wald_pvalue is not None:
-        assert round(ours.pretrend_p_value, 5) == pytest.approx(theirs.wald_pvalue, abs=1e-12)
+    if ours.pretrend_p_value_asymptotic is not None and theirs.wald_pvalue is not None:
+        assert round(ours.pretrend_p_value_asymptotic, 5) == pytest.approx(theirs.wald_pvalue, abs=1e-12)
 
 
 def test_twfe_equals_statsmodels(mpdta):
@@ -165,7 +170,7 @@ def test_mpdta_through_the_observations_landing_contract(mpdta, tmp_path):
     estimate = callaway_santanna(panel_from_observations(loaded))
     printed = {(r.cohort.year, r.period.year): round(r.att, 4) for r in estimate.group_time.itertuples()}
     assert printed == PUBLISHED_ATT_GT
-    assert round(estimate.pretrend_p_value, 5) == 0.16812
+    assert round(estimate.pretrend_p_value_asymptotic, 5) == 0.16812
 
 
 def _simulated(seed: int = 7) -> tuple[pd.DataFrame, dict]:

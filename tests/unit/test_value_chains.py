@@ -274,3 +274,25 @@ def test_write_estimates_replaces_the_typed_table():
     assert list(stored.columns) == COLUMN_NAMES and len(stored) == 1
     assert stored.loc[0, "business_impact"] == pytest.approx(frame.loc[0, "business_impact"])
     assert pd.isna(stored.loc[0, "n_control_pre"]) and stored.loc[0, "n_control_post"] == 3
+
+
+def test_a_chain_not_measured_yet_gets_its_minimum_detectable_effect():
+    rng = np.random.default_rng(4)
+    treatment, control = rng.normal(10, 2, 40), rng.normal(12, 3, 60)
+    rows = evidence({("treatment", "pre"): treatment, ("control", "pre"): control})
+    row = run([chain(design_type="diff_in_diff")], rows).loc["VCX"]
+    assert row["status"] == "not_estimated"
+    # Pooled within-group SD, four cells (each post cell as large as its pre cell), 2.8 SEs.
+    pooled = np.sqrt((39 * treatment.var(ddof=1) + 59 * control.var(ddof=1)) / 98)
+    se = pooled * np.sqrt(2 / 40 + 2 / 60)
+    assert row["planned_mde"] == pytest.approx(2.8015852 * se, rel=1e-6)
+    assert row["result_sentence"].startswith(
+        f"Not measured yet: with a standard deviation of {pooled:,.3g} over 100 pre-period observations"
+    )
+    assert f"would detect a change of {row['planned_mde']:,.3g} in contacts or more" in row["result_sentence"]
+    assert pd.isna(row["business_impact"])
+    # With any post row the chain is measured (or says why not), never planned.
+    measured = run(
+        [chain(design_type="diff_in_diff")], pd.concat([rows, evidence({("treatment", "post"): [1.0]})])
+    )
+    assert pd.isna(measured.loc["VCX", "planned_mde"])

@@ -12,12 +12,22 @@ DETAIL_DESCRIPTIONS = {
 }
 
 
+# The tables the estimates are computed from (dbt models and the registry's rejections).
+INPUTS = [
+    dg.AssetKey(["intermediate", "int_value_chains"]),
+    dg.AssetKey(["intermediate", "int_value_chain_observations"]),
+    dg.AssetKey(["intermediate", "int_value_chain_action_costs"]),
+    dg.AssetKey(["raw", "registry_value_chain_rejections"]),
+]
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
             ["stats", "value_chain_estimates"],
             group_name="value_chains",
             kinds={"duckdb", "python"},
+            deps=INPUTS,
             description=(
                 "Every registry value chain estimated (estimator by design, n per cell, SE, 95% interval,"
                 " evidence grade, design diagnostics), the improvement in money net of the action cost."
@@ -25,18 +35,16 @@ DETAIL_DESCRIPTIONS = {
         ),
         *[
             dg.AssetSpec(
-                ["stats", name], group_name="value_chains", kinds={"duckdb", "python"}, description=text
+                ["stats", name],
+                group_name="value_chains",
+                kinds={"duckdb", "python"},
+                deps=INPUTS,
+                description=text,
             )
             for name, text in DETAIL_DESCRIPTIONS.items()
         ],
     ],
     name="value_chain_estimates",
-    deps=[
-        dg.AssetKey(["intermediate", "int_value_chains"]),
-        dg.AssetKey(["intermediate", "int_value_chain_observations"]),
-        dg.AssetKey(["intermediate", "int_value_chain_action_costs"]),
-        dg.AssetKey(["raw", "registry_value_chain_rejections"]),
-    ],
 )
 def value_chain_estimates(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Estimate every value chain; write stats.value_chain_estimates and the designs' detail tables."""

@@ -114,7 +114,7 @@ def generate(
         _write_table(out_dir, f"survey_responses/dt={wave_date}/responses.csv", rows, files)
 
     say("observations")
-    observation_truth = _write_observations(out_dir, rng_observations, registry, files)
+    observation_truth = _write_observations(out_dir, rng_observations, registry, start, end, files)
 
     say("finance")
     finance_truth = _write_finance(out_dir, rng_finance, registry, start, end, files)
@@ -181,18 +181,35 @@ def _write_days(out_dir: Path, frame: pd.DataFrame, folder: str, name: str, star
         files[path] = int(last - first)
 
 
-def _write_observations(out_dir: Path, rng: np.random.Generator, registry: RegistryView, files: dict) -> dict:
+# Designs whose evidence is monthly observations over the demo's date range.
+MONTHLY_DESIGNS = {
+    "staggered_adoption": observations.staggered_rollout,
+    "synthetic_control": observations.synthetic_site,
+    "interrupted_time_series": observations.monthly_series,
+}
+
+
+def _write_observations(
+    out_dir: Path, rng: np.random.Generator, registry: RegistryView, start: date, end: date, files: dict
+) -> dict:
     """Observation files of the value chains whose evidence is supplied directly; returns their truth."""
     frames, truth = [], {}
     for vc in registry.value_chains:
         if vc.evidence != "observations":
             continue
-        maker = observations.randomised_ab if vc.design_type == "randomised" else observations.panel_did
-        frame, truth[vc.value_chain_id] = maker(rng, vc)
+        if vc.design_type in MONTHLY_DESIGNS:
+            frame, truth[vc.value_chain_id] = MONTHLY_DESIGNS[vc.design_type](rng, vc, start, end)
+        else:
+            maker = observations.randomised_ab if vc.design_type == "randomised" else observations.panel_did
+            frame, truth[vc.value_chain_id] = maker(rng, vc)
         frames.append(frame)
     if frames:
-        for observed_on, rows in pd.concat(frames, ignore_index=True).groupby("observed_on", sort=True):
-            _write_table(out_dir, f"observations/dt={observed_on}/observations.csv", rows, files)
+        rows = pd.concat(frames, ignore_index=True)
+        # Each row is delivered on the day it was observed; history from before the data's first day
+        # (a long pre-period) comes in the first day's delivery.
+        delivered = rows["observed_on"].map(lambda day: max(day, start))
+        for day, delivery in rows.groupby(delivered, sort=True):
+            _write_table(out_dir, f"observations/dt={day}/observations.csv", delivery, files)
     return truth
 
 

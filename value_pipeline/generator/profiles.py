@@ -44,6 +44,37 @@ PANEL_NOISE_SD = 3.0
 PANEL_COMMON_TREND = 4.0
 PANEL_EFFECT = 9.0
 
+# Staggered rollout (VC05): sites adopt in waves on the first of a month; a cohort's effect is
+# STAGGERED_IMPACT in its first month and grows by STAGGERED_GROWTH per month since adoption.
+# Differencing removes each site's level and the months' common shocks, so the only noise left is
+# STAGGERED_NOISE_SD per site-month.
+STAGGERED_COHORT_SITES = 20
+STAGGERED_NEVER_SITES = 30
+STAGGERED_COHORT_OFFSETS = (3, 6, 9)  # months after the first observed month
+STAGGERED_IMPACT = -0.6
+STAGGERED_GROWTH = -0.05
+STAGGERED_LEVEL_MEAN = 9.0
+STAGGERED_LEVEL_SD = 1.0
+STAGGERED_SHOCK_SD = 0.4
+STAGGERED_NOISE_SD = 0.3
+
+# Synthetic control (VC06): donor sites follow a factor model y = a + b * f_t + noise; the treated
+# site's level and loading are a convex combination of three donors', so a synthetic control exists.
+SYNTHETIC_DONORS = 12
+SYNTHETIC_TREATED_WEIGHTS = (0.5, 0.3, 0.2)
+SYNTHETIC_EFFECT = -0.8
+SYNTHETIC_NOISE_SD = 0.1
+
+# Interrupted time series (VC07): one monthly series with a level and a slope change at the action
+# and AR(1) noise.
+SERIES_PRE_MONTHS = 36
+SERIES_LEVEL = 30.0
+SERIES_TREND = 0.05
+SERIES_LEVEL_CHANGE = -3.0
+SERIES_SLOPE_CHANGE = -0.2
+SERIES_NOISE_SD = 0.5
+SERIES_AR = 0.3
+
 # AI-tool adoption: eventual adopters and the mean delay (days) after rollout, chosen so that
 # 0.92 x (1 - exp(-184 / 71.4)) = 0.85 of eligible users have adopted six months after rollout.
 ADOPTER_SHARE = 0.92

@@ -18,7 +18,14 @@ VALUE_COLOUR = "#1f4e79"
 GLIDE_COLOUR = "#7f7f7f"
 TARGET_COLOUR = "#2e7d32"
 ESTIMATED_COLOUR = "#9ecae1"
-GRADE_COLOURS = {"randomised": "#1b5e20", "diff_in_diff": "#2e7d32", "before_after": "#f9a825"}
+GRADE_COLOURS = {
+    "randomised": "#1b5e20",
+    "diff_in_diff": "#2e7d32",
+    "staggered_adoption": "#2e7d32",
+    "synthetic_control": "#2e7d32",
+    "interrupted_time_series": "#ef6c00",
+    "before_after": "#f9a825",
+}
 OTHER_GRADE_COLOUR = "#c62828"
 
 

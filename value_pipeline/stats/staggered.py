@@ -9,8 +9,12 @@ cluster: the panel is balanced and each unit has one row per period).
 
 The aggregations follow R did's ``aggte``: the overall effect is the simple aggregation (every
 post-treatment ATT(g,t) weighted by its cohort's size), also by cohort and by event time, with the
-estimation of the cohort shares in the influence function. The pre-trend test is the Wald test of all
-pre-treatment ATT(g,t) being zero. The two-way fixed-effects estimate is computed beside it: with
+estimation of the cohort shares in the influence function. The pre-trend test is R did's Wald test of
+all pre-treatment ATT(g,t) being zero. Its chi-square p-value is asymptotic and rejects far too often
+when the q pre-treatment cells are many for the units behind them (in simulations without any
+pre-trend: 90% at the 5% level with 45 units and 24 cells); the published p-value therefore uses
+Hotelling's finite-sample form, F = (n - q) / (q (n - 1)) W on (q, n - q) degrees of freedom, and the
+asymptotic one (R did's) is kept beside it. The two-way fixed-effects estimate is computed beside it: with
 effects that differ by cohort or grow over time, it is a weighted average with possibly negative
 weights, so its difference from the simple aggregation is reported, not used.
 
@@ -52,6 +56,7 @@ class StaggeredResult:
     pretrend_statistic: float | None
     pretrend_df: int
     pretrend_p_value: float | None
+    pretrend_p_value_asymptotic: float | None
     twfe_estimate: float
     twfe_std_error: float
     n_units: int
@@ -265,15 +270,24 @@ def callaway_santanna(
     event_average_inf = np.column_stack(event_inf).mean(axis=1)
 
     pre_cells = np.flatnonzero(~cells["post"].to_numpy() & (cells["t"] != cells["base"]).to_numpy())
-    statistic = p_value = None
-    if pre_cells.size:
+    statistic = p_value = p_asymptotic = None
+    q = int(pre_cells.size)
+    if q:
         pre_att = att[pre_cells]
         vcov = influence[:, pre_cells].T @ influence[:, pre_cells] / n
         try:
             statistic = float(n * pre_att @ np.linalg.solve(vcov, pre_att))
-            p_value = float(stats.chi2.sf(statistic, pre_cells.size))
+            p_asymptotic = float(stats.chi2.sf(statistic, q))
         except np.linalg.LinAlgError:
             notes.append("pre-trend test not computed: the pre-treatment effects' covariance is singular")
+        if statistic is not None and n > q:
+            p_value = float(stats.f.sf((n - q) / (q * (n - 1)) * statistic, q, n - q))
+            notes.append(
+                f"pre-trend test: Wald {statistic:.4g} on {q} pre-treatment cells, p = {p_value:.3g}"
+                f" (Hotelling's F with {n} units; asymptotic chi-square p = {p_asymptotic:.3g})"
+            )
+        elif statistic is not None:
+            notes.append(f"pre-trend test not computed: {q} pre-treatment cells and only {n} units")
     else:
         notes.append("pre-trend test not computed: no pre-treatment period before any cohort's base period")
 
@@ -334,6 +348,7 @@ def callaway_santanna(
         pretrend_statistic=statistic,
         pretrend_df=int(pre_cells.size),
         pretrend_p_value=p_value,
+        pretrend_p_value_asymptotic=p_asymptotic,
         twfe_estimate=twfe_estimate,
         twfe_std_error=twfe_se,
         n_units=n,

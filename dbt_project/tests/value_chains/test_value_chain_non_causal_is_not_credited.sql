@@ -1,5 +1,5 @@
--- Before/after and self-reported evidence is never presented as causal: not flagged causal, and
--- its sentences never say the action "resulted in" the change.
+-- Interrupted-time-series, before/after and self-reported evidence is never presented as causal: not
+-- flagged causal, and its sentences never say the action "resulted in" the change.
 select
     value_chain_id,
     evidence_grade,
@@ -7,7 +7,7 @@ select
     result_sentence
 from {{ ref('value_chain') }}
 where
-    evidence_grade in ('before_after', 'self_reported')
+    evidence_grade in ('interrupted_time_series', 'before_after', 'self_reported')
     and (
         is_causal
         or result_sentence like '%resulted in%'

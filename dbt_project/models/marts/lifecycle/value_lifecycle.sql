@@ -13,8 +13,16 @@ expansions as (
 grades as (
     select
         months.commitment_id,
+        -- Strongest first; diff_in_diff, staggered_adoption and synthetic_control are one tier, ranked
+        -- in that order when a scope has several.
         min(case chains.evidence_grade
-            when 'randomised' then 1 when 'diff_in_diff' then 2 when 'before_after' then 3 else 4
+            when 'randomised' then 1
+            when 'diff_in_diff' then 2
+            when 'staggered_adoption' then 3
+            when 'synthetic_control' then 4
+            when 'interrupted_time_series' then 5
+            when 'before_after' then 6
+            else 7
         end) as grade_rank
     from (
         select distinct
@@ -52,7 +60,13 @@ cases as (
         expansions.forecast_high as expansion_high,
         expansions.interval_level as expansion_interval_level,
         case grades.grade_rank
-            when 1 then 'randomised' when 2 then 'diff_in_diff' when 3 then 'before_after' when 4 then 'self_reported'
+            when 1 then 'randomised'
+            when 2 then 'diff_in_diff'
+            when 3 then 'staggered_adoption'
+            when 4 then 'synthetic_control'
+            when 5 then 'interrupted_time_series'
+            when 6 then 'before_after'
+            when 7 then 'self_reported'
         end as evidence_grade,
         case
             when realization.commitment_id is null then 'define'

@@ -33,6 +33,7 @@ select
     cast(pre_rmspe as {{ type_double() }}) as pre_rmspe,
     cast(placebo_p_value as {{ type_double() }}) as placebo_p_value,
     cast(hac_lags as {{ dbt.type_int() }}) as hac_lags,
+    cast(planned_mde as {{ type_double() }}) as planned_mde,
     cast(mean_treatment_pre as {{ type_double() }}) as mean_treatment_pre,
     cast(mean_treatment_post as {{ type_double() }}) as mean_treatment_post,
     cast(mean_control_pre as {{ type_double() }}) as mean_control_pre,
