@@ -263,9 +263,8 @@ def _staggered(frame: pd.DataFrame, control_group: str) -> DesignRun:
     if result.pretrend_p_value is not None and result.pretrend_p_value < 0.05:
         pretrend += ", so parallel trends are in doubt"
     phrase = (
-        f"staggered adoption: {_plural(len(result.cohort_sizes), 'cohort')} of"
-        f" {_plural(sum(result.cohort_sizes.values()), 'unit')} against"
-        f" {comparison}"
+        f"staggered adoption: {_plural(sum(result.cohort_sizes.values()), 'unit')} adopting in"
+        f" {_plural(len(result.cohort_sizes), 'cohort')}, against {comparison}"
         f" (Callaway & Sant'Anna), pre-trend test {pretrend}"
     )
     return DesignRun(
@@ -290,6 +289,8 @@ def _synthetic(frame: pd.DataFrame) -> DesignRun:
         f"synthetic control of one unit from {_plural(len(result.weights), 'donor unit')}, pre-period RMSPE"
         f" {result.pre_rmspe:.3g}, placebo p = {result.placebo_p_value:.2f}"
     )
+    if result.placebo_p_value <= 1 / len(result.placebo) + 1e-12:
+        phrase += f" (the lowest possible with {_plural(len(result.weights), 'donor')})"
     return DesignRun(
         estimate,
         {"pre_rmspe": result.pre_rmspe, "placebo_p_value": result.placebo_p_value, "design_phrase": phrase},

@@ -175,7 +175,8 @@ def test_staggered_chain(estimated):
     assert round(row["naive_twfe_estimate"], 4) == -0.0365
     assert row["result_sentence"].startswith("This action resulted in a reduction of 0.04 in lemp")
     assert (
-        "staggered adoption: 3 cohorts of 191 units against 309 never-treated units" in row["result_sentence"]
+        "staggered adoption: 191 units adopting in 3 cohorts, against 309 never-treated units"
+        in row["result_sentence"]
     )
     assert "pre-trend test p = 0.17; assuming without the action, each cohort" in row["result_sentence"]
     assert row["design_assumption"].startswith("without the action, each cohort")
