@@ -22,6 +22,18 @@ KPI_UNITS = {
     "sentiment_lift": "ratio",
 }
 DIRECTIONS = ("higher_is_better", "lower_is_better")
+# Value-chain designs, each named after the evidence grade it gives, strongest first:
+# randomised > diff_in_diff, staggered_adoption, synthetic_control > interrupted_time_series >
+# before_after > self_reported (value_pipeline/stats names the same grades).
+DESIGN_TYPES = (
+    "randomised",
+    "diff_in_diff",
+    "staggered_adoption",
+    "synthetic_control",
+    "interrupted_time_series",
+    "before_after",
+    "self_reported",
+)
 SCOPE_TYPES = ("portfolio", "business_unit", "use_case", "team", "account")
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
@@ -392,15 +404,7 @@ SECTIONS: tuple[Section, ...] = (
                         "text",
                         "Evidence design.",
                         required=True,
-                        allowed=(
-                            "randomised",
-                            "diff_in_diff",
-                            "staggered_adoption",
-                            "synthetic_control",
-                            "interrupted_time_series",
-                            "before_after",
-                            "self_reported",
-                        ),
+                        allowed=DESIGN_TYPES,
                         column="design_type",
                     ),
                     Key(

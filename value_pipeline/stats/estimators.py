@@ -15,17 +15,10 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-# Strongest first: randomised > diff_in_diff, staggered_adoption, synthetic_control >
-# interrupted_time_series > before_after > self_reported.
-EVIDENCE_GRADES = (
-    "randomised",
-    "diff_in_diff",
-    "staggered_adoption",
-    "synthetic_control",
-    "interrupted_time_series",
-    "before_after",
-    "self_reported",
-)
+from value_pipeline.registry_schema import DESIGN_TYPES
+
+# Strongest first; every registry design type is named after the grade it gives.
+EVIDENCE_GRADES = DESIGN_TYPES
 CAUSAL_GRADES = frozenset({"randomised", "diff_in_diff", "staggered_adoption", "synthetic_control"})
 DESIGNS = ("randomised", "diff_in_diff", "before_after")
 GROUPS = ("treatment", "control")
@@ -100,6 +93,15 @@ def _ratio_lift(num: float, var_num: float, den: float, var_den: float) -> tuple
         return None, None, None
     gradient = np.array([1.0 / den, -num / den**2])
     return _lift(num / den, gradient, np.diag([var_num, var_den]))
+
+
+def lift_against(effect: float, low: float, high: float, baseline: float) -> tuple[float | None, ...]:
+    """Relative change effect / baseline and its interval, the counterfactual mean taken as known (the
+    designs whose interval comes from placebos or a time-series fit); undefined for a zero baseline."""
+    if baseline == 0:
+        return None, None, None
+    lift_low, lift_high = sorted((low / baseline, high / baseline))
+    return effect / baseline, lift_low, lift_high
 
 
 def _notes_for_zero_variance(se: float) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from value_pipeline.stats.estimators import CONFIDENCE, Estimate
+from value_pipeline.stats.estimators import CONFIDENCE, Estimate, lift_against
 
 SHORT_SERIES = 48
 
@@ -75,10 +75,7 @@ def interrupted_time_series(
     counterfactual = beta[0] + beta[1] * time
     fitted = X @ beta
     baseline = float(counterfactual[post].mean())
-    lift = lift_low = lift_high = None
-    if baseline != 0:
-        lift = effect / baseline
-        lift_low, lift_high = sorted(((effect - q * se) / baseline, (effect + q * se) / baseline))
+    lift, lift_low, lift_high = lift_against(effect, effect - q * se, effect + q * se, baseline)
     overall = Estimate(
         estimator="interrupted_time_series_segmented_hac",
         evidence_grade="interrupted_time_series",

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from value_pipeline.stats.estimators import CONFIDENCE, Estimate
+from value_pipeline.stats.estimators import CONFIDENCE, Estimate, lift_against
 
 _TOLERANCE = 1e-12
 
@@ -138,10 +138,7 @@ def synthetic_control(outcomes: pd.DataFrame, treated_unit, first_post_period) -
     ]
     synthetic = outcomes.iloc[t].to_numpy(dtype=float) - gap
     baseline = float(synthetic[~pre].mean())
-    lift = lift_low = lift_high = None
-    if baseline != 0:
-        lift = effect / baseline
-        lift_low, lift_high = sorted(((effect - q * se) / baseline, (effect + q * se) / baseline))
+    lift, lift_low, lift_high = lift_against(effect, effect - q * se, effect + q * se, baseline)
     overall = Estimate(
         estimator="synthetic_control_outcome_only",
         evidence_grade="synthetic_control",
