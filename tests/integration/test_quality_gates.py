@@ -86,7 +86,7 @@ def test_a_failing_int_cases_check_blocks_the_statistics_and_the_marts_after_the
     [gate] = [c for c in quality.defs.asset_checks if c.node_def.name == "gx_dbt_models"]
     result = dg.materialize(
         [dbt_models, value_chain_estimates, commitment_forecasts, dbt_statistics_marts, gate],
-        selection=dg.AssetSelection.assets(value_chain_estimates.key, *dbt_statistics_marts.keys)
+        selection=dg.AssetSelection.assets(*value_chain_estimates.keys, *dbt_statistics_marts.keys)
         | dg.AssetSelection.checks(*gate.check_keys),
         resources={"warehouse": WarehouseResource(path=str(path)), "dbt": dbt_cli_resource()},
         raise_on_error=False,
