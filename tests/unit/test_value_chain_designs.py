@@ -10,6 +10,7 @@ loaded and writes the estimates and the designs' detail tables.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -226,3 +227,29 @@ def test_before_after_with_a_long_pre_period_becomes_a_time_series(estimated):
         "select count(*) from stats.value_chain_period_gaps where value_chain_id = 'SERIES'"
     ).fetchone()
     assert gaps == (36,)
+
+
+def test_observations_key_includes_the_date(tmp_path):
+    """A panel's rows differ by observed_on; the same unit, period, metric and date twice is a duplicate."""
+    folder = tmp_path / "observations" / "dt=2026-01-01"
+    folder.mkdir(parents=True)
+    header = "value_chain_id,unit_id,group,period,metric,value,observed_on"
+    lines = [
+        "VC01,u1,treatment,pre,handle_minutes,8.0,2025-10-01",
+        "VC01,u1,treatment,pre,handle_minutes,8.2,2025-11-01",  # another month: kept
+        "VC01,u1,treatment,pre,handle_minutes,9.9,2025-11-01",  # the same month again: quarantined
+        "VC01,u2,control,pre,handle_minutes,7.0,",
+        "VC01,u2,control,pre,handle_minutes,7.5,",  # no date twice: still a duplicate
+    ]
+    (folder / "panel.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    (tmp_path / "registry").mkdir()
+    shutil.copyfile(
+        ROOT / "assets" / "registry" / "demo_registry.yml", tmp_path / "registry" / "registry.yml"
+    )
+    con = duckdb.connect()
+    write_registry(con, load_registry(tmp_path))
+    result = load_source(con, tmp_path, load_contracts()["observations"], source_time_zone="UTC")
+    assert (result.accepted, result.quarantined) == (3, 2)
+    reasons = con.sql("select source_line, reason from raw.quarantine order by source_line").fetchall()
+    duplicate = "duplicate key (value_chain_id, unit_id, period, metric, observed_on) within the delivery"
+    assert reasons == [(4, duplicate), (6, duplicate)]
