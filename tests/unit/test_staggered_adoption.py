@@ -82,6 +82,20 @@ def test_mpdta_reproduces_the_published_table(mpdta):
     assert result.cohort_sizes == {2004: 20, 2006: 40, 2007: 131}
 
 
+def test_relative_change_is_against_the_adopters_counterfactual_mean(mpdta):
+    """The adopters' mean over the post cells, each cell weighted by its cohort's size, minus the effect."""
+    result = callaway_santanna(_panel(mpdta))
+    adopters = mpdta[(mpdta["first.treat"] > 0) & (mpdta["year"] >= mpdta["first.treat"])]
+    cells = adopters.groupby(["first.treat", "year"])["lemp"].mean()
+    sizes = mpdta.drop_duplicates("countyreal").groupby("first.treat").size()
+    weights = sizes.reindex(cells.index.get_level_values(0)).to_numpy()
+    observed = float((cells.to_numpy() * weights).sum() / weights.sum())
+    counterfactual = observed - result.overall.estimate
+    assert result.overall.means["treatment_post"] == pytest.approx(observed, rel=1e-12)
+    assert result.overall.relative_lift == pytest.approx(result.overall.estimate / counterfactual, rel=1e-12)
+    assert result.overall.lift_ci_low == pytest.approx(result.overall.ci_low / counterfactual, rel=1e-12)
+
+
 @pytest.mark.parametrize(
     ("control_group", "base_period"),
     [

@@ -174,7 +174,9 @@ def test_staggered_chain(estimated):
     assert round(row["estimate"], 4) == -0.0400
     assert round(row["pretrend_p_value"], 3) == 0.174  # Hotelling's F; R did's chi-square gives 0.16812
     assert round(row["naive_twfe_estimate"], 4) == -0.0365
-    assert row["result_sentence"].startswith("This action resulted in a reduction of 0.04 in lemp")
+    assert row["result_sentence"].startswith(
+        "This action resulted in a 0.7% reduction in lemp (95% CI 0.3% to 1.0%"
+    )
     assert (
         "staggered adoption: 191 units adopting in 3 cohorts, against 309 never-treated units"
         in row["result_sentence"]

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from value_pipeline.stats.estimators import CONFIDENCE, Estimate, ols_robust
+from value_pipeline.stats.estimators import CONFIDENCE, Estimate, lift_against, ols_robust
 
 CONTROL_GROUPS = ("never_treated", "not_yet_treated")
 BASE_PERIODS = ("varying", "universal")
@@ -318,6 +318,15 @@ def callaway_santanna(
         frame["ci_low"], frame["ci_high"] = _normal_interval(frame["estimate"], frame["std_error"])
 
     low, high = (float(x) for x in _normal_interval(simple, simple_se))
+    # The adopters' observed mean over the post cells with the simple aggregation's weights; minus
+    # the effect, their counterfactual mean: the base of the relative change.
+    observed = float(
+        sum(
+            w * y[cohort_pos == cell_cohort[k], cells["t"].iloc[k]].mean()
+            for k, w in zip(post_cells, weights, strict=True)
+        )
+    )
+    lift, lift_low, lift_high = lift_against(simple, low, high, observed - simple)
     treated_units = int((cohort_pos >= 0).sum())
     control_label = "never_treated" if control_group == "never_treated" else "not_yet_treated"
     overall = Estimate(
@@ -329,11 +338,11 @@ def callaway_santanna(
         ci_low=low,
         ci_high=high,
         n={"treatment_units": treated_units, "control_units": int(never.sum())},
-        means={},
+        means={"treatment_post": observed, "counterfactual_post": observed - simple},
         mean_std_errors={},
-        relative_lift=None,
-        lift_ci_low=None,
-        lift_ci_high=None,
+        relative_lift=lift,
+        lift_ci_low=lift_low,
+        lift_ci_high=lift_high,
         notes=tuple(notes),
     )
     return StaggeredResult(
