@@ -237,6 +237,8 @@ class DesignRun:
     estimate: Estimate
     diagnostics: dict[str, Any] = field(default_factory=dict)
     details: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # The design and its diagnostics in words, for the result sentence (the newer designs only).
+    phrase: str | None = None
 
 
 def _dated(frame: pd.DataFrame) -> pd.DataFrame:
@@ -272,9 +274,9 @@ def _staggered(frame: pd.DataFrame, control_group: str) -> DesignRun:
         {
             "pretrend_p_value": result.pretrend_p_value,
             "naive_twfe_estimate": result.twfe_estimate,
-            "design_phrase": phrase,
         },
         {"value_chain_staggered_effects": effects},
+        phrase,
     )
 
 
@@ -293,13 +295,14 @@ def _synthetic(frame: pd.DataFrame) -> DesignRun:
         phrase += f" (the lowest possible with {_plural(len(result.weights), 'donor')})"
     return DesignRun(
         estimate,
-        {"pre_rmspe": result.pre_rmspe, "placebo_p_value": result.placebo_p_value, "design_phrase": phrase},
+        {"pre_rmspe": result.pre_rmspe, "placebo_p_value": result.placebo_p_value},
         {
             "value_chain_synthetic_weights": result.weights.assign(
                 unit_id=result.weights["unit_id"].astype(str)
             ),
             "value_chain_period_gaps": gaps.assign(estimator=estimate.estimator),
         },
+        phrase,
     )
 
 
@@ -316,8 +319,9 @@ def _time_series(frame: pd.DataFrame) -> DesignRun:
     )
     return DesignRun(
         estimate,
-        {"hac_lags": result.hac_lags, "design_phrase": phrase},
+        {"hac_lags": result.hac_lags},
         {"value_chain_period_gaps": gaps.assign(estimator=estimate.estimator)},
+        phrase,
     )
 
 
@@ -346,15 +350,14 @@ def run_estimator(
     if design in NEW_DESIGNS and evidence_source == "warehouse":
         raise ValueError(f"warehouse evidence is not derived for the {design} design yet: give observations")
     min_pre = options.get("design_min_pre_periods") or 8
-    if (
-        design == "before_after"
-        and evidence_source == "observations"
-        and _dated_pre_periods(frame) >= min_pre
-    ):
+    dated_pre = (
+        _dated_pre_periods(frame) if design == "before_after" and evidence_source == "observations" else 0
+    )
+    if dated_pre >= min_pre:
         run = _time_series(frame)
         note = (
-            f"{_dated_pre_periods(frame)} dated pre-periods (at least {min_pre}):"
-            " an interrupted time series, not before/after"
+            f"{dated_pre} dated pre-periods (at least {min_pre}): "
+            "an interrupted time series, not before/after"
         )
         return replace(run, estimate=replace(run.estimate, notes=(*run.estimate.notes, note)))
     if design == "staggered_adoption":
@@ -619,10 +622,10 @@ def estimate_chain(
         relative_change_ci_high=estimate.lift_ci_high,
         notes="; ".join(estimate.notes) or None,
         design_assumption=ASSUMPTIONS[estimate.evidence_grade],
-        **{k: v for k, v in run.diagnostics.items() if k in COLUMN_NAMES},
+        **run.diagnostics,
         **_money(chain, estimate),
     )
-    row["result_sentence"] = result_sentence(chain, row, run.diagnostics.get("design_phrase"))
+    row["result_sentence"] = result_sentence(chain, row, run.phrase)
     row["impact_sentence"] = impact_sentence(row)
     details = {
         name: frame.assign(value_chain_id=chain["value_chain_id"]) for name, frame in run.details.items()

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from value_pipeline.generator import profiles as p
+from value_pipeline.generator.finance import month_starts
 from value_pipeline.generator.registry_view import ValueChain
 
 TOLERANCE_STANDARD_ERRORS = 4.0
@@ -94,20 +95,11 @@ def panel_did(rng: np.random.Generator, vc: ValueChain) -> tuple[pd.DataFrame, d
     return frame, truth
 
 
-def _months(first: date, last: date) -> list[date]:
-    """First days of the months from ``first``'s month to ``last``'s, both included."""
-    months, month = [], first.replace(day=1)
-    while month <= last:
-        months.append(month)
-        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return months
-
-
 def staggered_rollout(
     rng: np.random.Generator, vc: ValueChain, start: date, end: date
 ) -> tuple[pd.DataFrame, dict]:
     """Sites adopting in monthly waves, and sites that never do; each cohort's effect grows with time."""
-    months = _months(start, end)
+    months = month_starts(start, end)
     cohorts = [months[k] for k in p.STAGGERED_COHORT_OFFSETS if k < len(months)]
     sites = [
         (c, f"{vc.value_chain_id.lower()}-site-{i + 1:02d}")
@@ -153,7 +145,7 @@ def synthetic_site(
     rng: np.random.Generator, vc: ValueChain, start: date, end: date
 ) -> tuple[pd.DataFrame, dict]:
     """One treated site whose counterfactual is a convex combination of three of the donor sites."""
-    months = _months(start, end)
+    months = month_starts(start, end)
     post = np.array([m >= vc.action_start for m in months])
     factor = np.cumsum(rng.normal(0, 1, len(months)))
     levels = rng.uniform(4.0, 8.0, p.SYNTHETIC_DONORS)
@@ -211,7 +203,7 @@ def monthly_series(
     first = vc.action_start.replace(day=1)
     for _ in range(p.SERIES_PRE_MONTHS):
         first = (first - timedelta(days=1)).replace(day=1)
-    months = _months(min(start, first), end)
+    months = month_starts(min(start, first), end)
     t = np.arange(len(months), dtype=float)
     post = np.array([m >= vc.action_start for m in months])
     n_pre = int((~post).sum())

@@ -65,9 +65,22 @@ def _as_sample(values: ArrayLike, cell: str) -> np.ndarray:
     return x
 
 
-def _interval(estimate: float, se: float, df: float | None) -> tuple[float, float]:
+def confidence_interval(estimate, se, df: float | None = None):
+    """The 95% interval: Student's t with ``df`` degrees of freedom, normal without; numbers or columns."""
     q = stats.t.ppf(0.5 + CONFIDENCE / 2, df) if df is not None else stats.norm.ppf(0.5 + CONFIDENCE / 2)
-    return float(estimate - q * se), float(estimate + q * se)
+    return estimate - q * se, estimate + q * se
+
+
+def require_dated(observations: pd.DataFrame, design: str, columns: tuple[str, ...], rows=None) -> None:
+    """The panel designs' input check: their columns, and observed_on on every row used (it orders
+    the periods)."""
+    missing = [c for c in (*columns, "observed_on") if c not in observations]
+    if missing:
+        raise ValueError(f"{design} needs column(s) {missing}")
+    used = observations if rows is None else observations[rows]
+    if used["observed_on"].isna().any():
+        which = "row" if rows is None else "treatment row"
+        raise ValueError(f"{design} needs observed_on on every {which}: it orders the periods")
 
 
 def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float | None]:
@@ -83,7 +96,7 @@ def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float | None]:
 def _lift(ratio: float, gradient: np.ndarray, cov: np.ndarray) -> tuple[float, float, float]:
     """Relative lift ratio - 1 and its delta-method interval, given d(ratio)/d(params) and cov(params)."""
     se = float(np.sqrt(gradient @ cov @ gradient))
-    low, high = _interval(ratio - 1.0, se, None)
+    low, high = confidence_interval(ratio - 1.0, se, None)
     return float(ratio - 1.0), low, high
 
 
@@ -115,7 +128,7 @@ def welch_difference(treatment: ArrayLike, control: ArrayLike, *, period: str = 
     """
     t, c = _as_sample(treatment, f"treatment_{period}"), _as_sample(control, f"control_{period}")
     diff, se, df = _welch(t, c)
-    low, high = _interval(diff, se, df)
+    low, high = confidence_interval(diff, se, df)
     vt, vc = t.var(ddof=1) / t.size, c.var(ddof=1) / c.size
     lift, lift_low, lift_high = _ratio_lift(t.mean(), vt, c.mean(), vc)
     cells = (f"treatment_{period}", f"control_{period}")
@@ -145,7 +158,7 @@ def before_after(pre: ArrayLike, post: ArrayLike, *, group: str = "treatment") -
     """
     a, b = _as_sample(pre, f"{group}_pre"), _as_sample(post, f"{group}_post")
     diff, se, df = _welch(b, a)
-    low, high = _interval(diff, se, df)
+    low, high = confidence_interval(diff, se, df)
     va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
     lift, lift_low, lift_high = _ratio_lift(b.mean(), vb, a.mean(), va)
     return Estimate(
@@ -218,7 +231,7 @@ def panel_did(observations: pd.DataFrame) -> Estimate:
             )
     changes = {g: (by_group[g]["post"] - by_group[g]["pre"]).to_numpy() for g in GROUPS}
     did, se, df = _welch(changes["treatment"], changes["control"])
-    low, high = _interval(did, se, df)
+    low, high = confidence_interval(did, se, df)
 
     n, means, ses, cov_blocks, params = {}, {}, {}, [], []
     for g in GROUPS:
@@ -322,7 +335,7 @@ def ols_did(observations: pd.DataFrame, *, cluster: bool | None = None, weighted
     y = frame["metric_value"].to_numpy(dtype=float)
     beta, cov, df = ols_robust(X, y, weights=weights, clusters=clusters)
     se = float(np.sqrt(cov[3, 3]))
-    low, high = _interval(float(beta[3]), se, df)
+    low, high = confidence_interval(float(beta[3]), se, df)
 
     # The saturated model's cell means and group changes are linear combinations of the coefficients.
     combos = {

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 
-from value_pipeline.stats.estimators import CONFIDENCE, Estimate, lift_against
+from value_pipeline.stats.estimators import Estimate, confidence_interval, lift_against, require_dated
 
 SHORT_SERIES = 48
 
@@ -71,19 +70,19 @@ def interrupted_time_series(
     effect = float(contrast @ beta)
     se = float(np.sqrt(contrast @ cov @ contrast))
     df = len(series) - X.shape[1]
-    q = stats.t.ppf(0.5 + CONFIDENCE / 2, df)
+    low, high = (float(x) for x in confidence_interval(effect, se, df))
     counterfactual = beta[0] + beta[1] * time
     fitted = X @ beta
     baseline = float(counterfactual[post].mean())
-    lift, lift_low, lift_high = lift_against(effect, effect - q * se, effect + q * se, baseline)
+    lift, lift_low, lift_high = lift_against(effect, low, high, baseline)
     overall = Estimate(
         estimator="interrupted_time_series_segmented_hac",
         evidence_grade="interrupted_time_series",
         estimate=effect,
         std_error=se,
         df=float(df),
-        ci_low=effect - q * se,
-        ci_high=effect + q * se,
+        ci_low=low,
+        ci_high=high,
         n={"pre_periods": n_pre, "post_periods": n_post},
         means={"treatment_post": float(series[post].mean()), "counterfactual_post": baseline},
         mean_std_errors={},
@@ -129,14 +128,11 @@ def series_from_observations(observations: pd.DataFrame) -> tuple[pd.Series, obj
     when several are averaged). Control rows are not used (with a control group, use a comparative
     design).
     """
-    missing = [c for c in ("group_name", "period", "observed_on", "metric_value") if c not in observations]
-    if missing:
-        raise ValueError(f"interrupted time series needs column(s) {missing}")
-    treated = observations[observations["group_name"] == "treatment"]
-    if treated["observed_on"].isna().any():
-        raise ValueError(
-            "interrupted time series needs observed_on on every treatment row: it orders the periods"
-        )
+    is_treated = observations["group_name"] == "treatment" if "group_name" in observations else None
+    require_dated(
+        observations, "interrupted time series", ("group_name", "period", "metric_value"), rows=is_treated
+    )
+    treated = observations[is_treated]
     post = treated.loc[treated["period"] == "post", "observed_on"]
     if post.empty:
         raise ValueError("interrupted time series needs post rows: the action date is unknown")

@@ -30,7 +30,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from value_pipeline.stats.estimators import CONFIDENCE, Estimate, lift_against, ols_robust
+from value_pipeline.stats.estimators import (
+    Estimate,
+    confidence_interval,
+    lift_against,
+    ols_robust,
+    require_dated,
+)
 
 CONTROL_GROUPS = ("never_treated", "not_yet_treated")
 BASE_PERIODS = ("varying", "universal")
@@ -62,12 +68,6 @@ class StaggeredResult:
     n_units: int
     n_never_treated: int
     cohort_sizes: dict
-
-
-def _normal_interval(estimate, se):
-    """95% normal interval; works on numbers and on columns alike."""
-    q = stats.norm.ppf(0.5 + CONFIDENCE / 2)
-    return estimate - q * se, estimate + q * se
 
 
 def balanced_panel(panel: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -311,13 +311,15 @@ def callaway_santanna(
             "post": cells["post"],
         }
     )
-    group_time["ci_low"], group_time["ci_high"] = _normal_interval(group_time["att"], group_time["std_error"])
+    group_time["ci_low"], group_time["ci_high"] = confidence_interval(
+        group_time["att"], group_time["std_error"]
+    )
     by_cohort = pd.DataFrame(by_cohort_rows, columns=["cohort", "estimate", "std_error", "units"])
     by_event_time = pd.DataFrame(event_rows, columns=["event_time", "estimate", "std_error"])
     for frame in (by_cohort, by_event_time):
-        frame["ci_low"], frame["ci_high"] = _normal_interval(frame["estimate"], frame["std_error"])
+        frame["ci_low"], frame["ci_high"] = confidence_interval(frame["estimate"], frame["std_error"])
 
-    low, high = (float(x) for x in _normal_interval(simple, simple_se))
+    low, high = (float(x) for x in confidence_interval(simple, simple_se))
     # The adopters' observed mean over the post cells with the simple aggregation's weights; minus
     # the effect, their counterfactual mean: the base of the relative change.
     observed = float(
@@ -376,13 +378,7 @@ def panel_from_observations(observations: pd.DataFrame) -> pd.DataFrame:
     (their period labels are not used). A treatment unit without a post row adopts after the data end
     and counts as never treated within them.
     """
-    missing = [
-        c for c in ("unit_id", "group_name", "period", "observed_on", "metric_value") if c not in observations
-    ]
-    if missing:
-        raise ValueError(f"staggered adoption needs column(s) {missing}")
-    if observations["observed_on"].isna().any():
-        raise ValueError("staggered adoption needs observed_on on every row: it orders the periods")
+    require_dated(observations, "staggered adoption", ("unit_id", "group_name", "period", "metric_value"))
     groups = observations.groupby("unit_id")["group_name"].nunique()
     if (groups > 1).any():
         raise ValueError(f"unit(s) in both groups: {sorted(groups[groups > 1].index)[:5]}")

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
-from value_pipeline.stats.estimators import CONFIDENCE, Estimate, lift_against
+from value_pipeline.stats.estimators import Estimate, confidence_interval, lift_against, require_dated
 
 _TOLERANCE = 1e-12
 
@@ -131,22 +131,22 @@ def synthetic_control(outcomes: pd.DataFrame, treated_unit, first_post_period) -
 
     placebo_effects = placebo.loc[~placebo["is_treated"], "effect"].to_numpy()
     se = float(placebo_effects.std(ddof=0))
-    q = stats.norm.ppf(0.5 + CONFIDENCE / 2)
+    low, high = (float(x) for x in confidence_interval(effect, se))
     notes = [
         f"pre-period RMSPE {pre_rmspe:.4g}; placebo-in-space p-value {p_value:.3g}"
         f" ({len(donors)} donors); standard error from the donors' placebo effects",
     ]
     synthetic = outcomes.iloc[t].to_numpy(dtype=float) - gap
     baseline = float(synthetic[~pre].mean())
-    lift, lift_low, lift_high = lift_against(effect, effect - q * se, effect + q * se, baseline)
+    lift, lift_low, lift_high = lift_against(effect, low, high, baseline)
     overall = Estimate(
         estimator="synthetic_control_outcome_only",
         evidence_grade="synthetic_control",
         estimate=effect,
         std_error=se,
         df=None,
-        ci_low=effect - q * se,
-        ci_high=effect + q * se,
+        ci_low=low,
+        ci_high=high,
         n={
             "treatment_units": 1,
             "control_units": len(donors),
@@ -188,13 +188,7 @@ def outcomes_from_observations(observations: pd.DataFrame) -> tuple[pd.DataFrame
     Control units are the donors; ``observed_on`` is the period. Donors not observed in every period
     are left out and named; the treated unit must be observed in every period.
     """
-    missing = [
-        c for c in ("unit_id", "group_name", "period", "observed_on", "metric_value") if c not in observations
-    ]
-    if missing:
-        raise ValueError(f"synthetic control needs column(s) {missing}")
-    if observations["observed_on"].isna().any():
-        raise ValueError("synthetic control needs observed_on on every row: it orders the periods")
+    require_dated(observations, "synthetic control", ("unit_id", "group_name", "period", "metric_value"))
     if observations.duplicated(["unit_id", "observed_on"]).any():
         raise ValueError(
             "synthetic control needs one row per unit and observed_on; aggregate repeated rows first"
