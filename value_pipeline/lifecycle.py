@@ -179,7 +179,7 @@ def lifecycle_summary(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], list
             """
             select lifecycle.hypothesis_id, lifecycle.commitment_id, lifecycle.update_sentence,
                    lifecycle.outlook_sentence, realization.alert_text, realization.restatement_sentence,
-                   lifecycle.renewal_sentence
+                   lifecycle.renewal_sentence, lifecycle.planning_sentence
             from marts.value_lifecycle as lifecycle
             join marts.value_realization as realization using (commitment_id)
             order by lifecycle.hypothesis_id

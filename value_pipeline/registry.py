@@ -344,6 +344,14 @@ def _check(given: dict[str, Any], sections: dict[str, list[dict]], source: str) 
             for team in (design.get("treatment_teams") or []) + (design.get("control_teams") or []):
                 if team not in teams:
                     raise RegistryError(f"{where}: unknown team {team!r} in the design")
+        rollout = [item["team"] for item in design.get("rollout") or []]
+        if rollout and (design["type"], design["evidence"]) != ("staggered_adoption", "warehouse"):
+            raise RegistryError(f"{where}: design.rollout is for staggered_adoption with warehouse evidence")
+        for team in rollout:
+            if team not in (design.get("treatment_teams") or []):
+                raise RegistryError(f"{where}: design.rollout team {team!r} is not one of treatment_teams")
+        if len(rollout) != len(set(rollout)):
+            raise RegistryError(f"{where}: design.rollout names a team twice")
         kept.append(chain)
     sections["value_chains"] = kept
 

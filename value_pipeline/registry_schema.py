@@ -440,7 +440,14 @@ SECTIONS: tuple[Section, ...] = (
                         "text",
                         "Use case whose cases are the evidence (required for warehouse).",
                     ),
-                    Key("pre_window", "date_range", _WINDOW.format("pre")),
+                    Key(
+                        "pre_window",
+                        "date_range",
+                        _WINDOW.format("pre")
+                        + " Staggered adoption, synthetic control and time series compare months: every"
+                        " month from this window's first day to the post window's last, the first treated"
+                        " month holding the post window's first day (or each team's rollout).",
+                    ),
                     Key("post_window", "date_range", _WINDOW.format("post")),
                     Key(
                         "treatment_teams",
@@ -458,6 +465,31 @@ SECTIONS: tuple[Section, ...] = (
                         column=None,
                         table=ListTable(
                             "registry_value_chain_teams", "team_id", tag=("group_name", "control")
+                        ),
+                    ),
+                    Key(
+                        "rollout",
+                        "mapping_list",
+                        "staggered_adoption with warehouse evidence: the date each treatment team got the"
+                        " action. A treatment team not listed adopts on its first AI-tool usage (HR roster"
+                        " team of the user); the month holding the date is the team's first treated month.",
+                        column=None,
+                        table=ListTable("registry_value_chain_rollouts"),
+                        keys=(
+                            Key(
+                                "team",
+                                "text",
+                                "Treatment team (an id of `treatment_teams`, at most once).",
+                                required=True,
+                                column="team_id",
+                            ),
+                            Key(
+                                "date",
+                                "date",
+                                "Day the team got the action.",
+                                required=True,
+                                column="rollout_date",
+                            ),
                         ),
                     ),
                 ),

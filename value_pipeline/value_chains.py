@@ -13,7 +13,7 @@ and ``raw.registry_value_chain_rejections``; the output is ``stats.value_chain_e
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,7 @@ import pandas as pd
 from value_pipeline.engines.base import Engine
 from value_pipeline.engines.frames import as_engine, typed_table
 from value_pipeline.stats import Estimate, estimate_value_chain, to_money
+from value_pipeline.stats.estimators import confidence_interval, lift_against
 from value_pipeline.stats.interrupted_time_series import interrupted_time_series, series_from_observations
 from value_pipeline.stats.power import DESIGN_CELLS, PlannedPower, minimum_detectable_effect
 from value_pipeline.stats.staggered import callaway_santanna, panel_from_observations
@@ -150,7 +151,6 @@ ASSUMPTIONS = {
     "before_after": "nothing else changed between the periods",
     "self_reported": "the reported figures are accurate",
 }
-NEW_DESIGNS = ("staggered_adoption", "synthetic_control", "interrupted_time_series")
 REGISTRY_COLUMNS = (
     "value_chain_id",
     "value_chain_name",
@@ -245,7 +245,11 @@ def _dated(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(observed_on=pd.to_datetime(frame["observed_on"]))
 
 
-def _staggered(frame: pd.DataFrame, control_group: str) -> DesignRun:
+# Fewer units than this and errors clustered by unit are unreliable (a rule of thumb; the notes say so).
+FEW_CLUSTERS = 20
+
+
+def _staggered(frame: pd.DataFrame, control_group: str, noun: str = "unit") -> DesignRun:
     result = callaway_santanna(panel_from_observations(_dated(frame)), control_group=control_group)
     cells = result.group_time
     rows = [
@@ -257,20 +261,28 @@ def _staggered(frame: pd.DataFrame, control_group: str) -> DesignRun:
         columns=[c for c, _ in DETAIL_TABLES["value_chain_staggered_effects"]]
     )
     comparison = (
-        "the units not yet treated"
+        f"the {noun}s not yet treated"
         if control_group == "not_yet_treated"
-        else _plural(result.n_never_treated, "never-treated unit")
+        else _plural(result.n_never_treated, f"never-treated {noun}")
     )
     pretrend = "not computed" if result.pretrend_p_value is None else f"p = {result.pretrend_p_value:.2f}"
     if result.pretrend_p_value is not None and result.pretrend_p_value < 0.05:
         pretrend += ", so parallel trends are in doubt"
     phrase = (
-        f"staggered adoption: {_plural(sum(result.cohort_sizes.values()), 'unit')} adopting in"
+        f"staggered adoption: {_plural(sum(result.cohort_sizes.values()), noun)} adopting in"
         f" {_plural(len(result.cohort_sizes), 'cohort')}, against {comparison}"
         f" (Callaway & Sant'Anna), pre-trend test {pretrend}"
     )
+    units = sum(result.cohort_sizes.values()) + result.n_never_treated
+    estimate = result.overall
+    if units < FEW_CLUSTERS:
+        note = (
+            f"only {_plural(units, noun)}: errors clustered by {noun} are unreliable with fewer than"
+            f" {FEW_CLUSTERS}, so the interval may be too narrow"
+        )
+        estimate = replace(estimate, notes=(*estimate.notes, note))
     return DesignRun(
-        result.overall,
+        estimate,
         {
             "pretrend_p_value": result.pretrend_p_value,
             "naive_twfe_estimate": result.twfe_estimate,
@@ -280,7 +292,7 @@ def _staggered(frame: pd.DataFrame, control_group: str) -> DesignRun:
     )
 
 
-def _synthetic(frame: pd.DataFrame) -> DesignRun:
+def _synthetic(frame: pd.DataFrame, noun: str = "unit") -> DesignRun:
     outcomes, treated, first_post, notes = outcomes_from_observations(_dated(frame))
     result = synthetic_control(outcomes, treated, first_post)
     estimate = replace(result.overall, notes=(*result.overall.notes, *notes))
@@ -288,8 +300,8 @@ def _synthetic(frame: pd.DataFrame) -> DesignRun:
         columns={"treated": "observed", "synthetic": "counterfactual", "post": "is_post"}
     )
     phrase = (
-        f"synthetic control of one unit from {_plural(len(result.weights), 'donor unit')}, pre-period RMSPE"
-        f" {result.pre_rmspe:.3g}, placebo p = {result.placebo_p_value:.2f}"
+        f"synthetic control of one {noun} from {_plural(len(result.weights), 'donor ' + noun)},"
+        f" pre-period RMSPE {result.pre_rmspe:.3g}, placebo p = {result.placebo_p_value:.2f}"
     )
     if result.placebo_p_value <= 1 / len(result.placebo) + 1e-12:
         phrase += f" (the lowest possible with {_plural(len(result.weights), 'donor')})"
@@ -325,6 +337,71 @@ def _time_series(frame: pd.DataFrame) -> DesignRun:
     )
 
 
+def team_months(cases: pd.DataFrame) -> pd.DataFrame:
+    """Warehouse case rows of a monthly design as one row per team and month: the teams' monthly mean
+    (``metric_value``, what the estimators compare), the month's cases and their variance."""
+    month = pd.to_datetime(cases["observed_on"]).dt.to_period("M").dt.to_timestamp()
+    grouped = cases.assign(observed_on=month).groupby(
+        ["cluster_id", "group_name", "period", "observed_on"], as_index=False
+    )["metric_value"]
+    frame = grouped.agg(metric_value="mean", cases="size", variance="var")
+    return frame.assign(unit_id=frame["cluster_id"])
+
+
+def case_sampling_se(months: pd.DataFrame, design: Callable[[pd.DataFrame], DesignRun]) -> float:
+    """Standard error of the design's estimate from the sampling noise of the team-month means, the
+    cases independent: the estimate's sensitivity to each mean (the estimators are linear in the means,
+    synthetic control given its weights) times that mean's standard error. A month with one case takes
+    the median variance of the others."""
+    variance = months["variance"].fillna(months["variance"].median()).fillna(0.0)
+    base = design(months).estimate.estimate
+    total = 0.0
+    for i in range(len(months)):
+        step = 1e-3 * (1.0 + abs(float(months["metric_value"].iloc[i])))
+        bumped = months.copy()
+        bumped.iloc[i, bumped.columns.get_loc("metric_value")] += step
+        slope = (design(bumped).estimate.estimate - base) / step
+        total += slope**2 * float(variance.iloc[i]) / float(months["cases"].iloc[i])
+    return math.sqrt(total)
+
+
+def _with_std_error(estimate: Estimate, se: float, note: str) -> Estimate:
+    """The estimate with a larger standard error: its interval and relative change's interval redrawn
+    (same degrees of freedom, the counterfactual mean unchanged)."""
+    low, high = (float(x) for x in confidence_interval(estimate.estimate, se, estimate.df))
+    lift = (estimate.relative_lift, None, None)
+    if estimate.relative_lift:
+        lift = lift_against(estimate.estimate, low, high, estimate.estimate / estimate.relative_lift)
+    return replace(
+        estimate,
+        std_error=se,
+        ci_low=low,
+        ci_high=high,
+        relative_lift=lift[0],
+        lift_ci_low=lift[1],
+        lift_ci_high=lift[2],
+        notes=(*estimate.notes, note),
+    )
+
+
+def _warehouse_series(cases: pd.DataFrame, design: Callable[[pd.DataFrame], DesignRun]) -> DesignRun:
+    """A monthly design on the warehouse's cases: the design on the teams' monthly means, its standard
+    error the larger of the design's own and the cases' sampling error (with few teams the design's
+    misses the noise of the means: a team alone in its cohort adds nothing to the unit-clustered one)."""
+    months = team_months(cases)
+    run = design(months)
+    sampling = case_sampling_se(months, design)
+    design_se = run.estimate.std_error
+    if sampling > design_se:
+        note = (
+            f"standard error {sampling:.3g} from the cases' sampling noise in the {len(months)} team-month"
+            f" means (cases independent), larger than the design's own {design_se:.3g}"
+        )
+        return replace(run, estimate=_with_std_error(run.estimate, sampling, note))
+    note = f"the design's standard error {design_se:.3g} is at least the cases' sampling error {sampling:.3g}"
+    return replace(run, estimate=replace(run.estimate, notes=(*run.estimate.notes, note)))
+
+
 def _dated_pre_periods(frame: pd.DataFrame) -> int:
     treated = frame[frame["group_name"] == "treatment"]
     if "observed_on" not in frame or treated["observed_on"].isna().any():
@@ -339,7 +416,7 @@ def run_estimator(
 
     * randomised, diff_in_diff, before_after: ``estimate_value_chain`` (see its rules).
     * staggered_adoption, synthetic_control, interrupted_time_series: their estimators in
-      value_pipeline.stats on the dated observations (warehouse evidence for them is not derived yet).
+      value_pipeline.stats on the dated rows (observations, or the warehouse's team-months).
     * before_after on observations with at least ``min_pre_periods`` dated pre-periods: an
       interrupted time series of the treatment rows instead.
     * self_reported: the before/after comparison of the treatment group, graded self_reported.
@@ -347,8 +424,7 @@ def run_estimator(
     * Warehouse rows are cases of a handful of teams: their errors treat cases as independent.
     """
     options = options or {}
-    if design in NEW_DESIGNS and evidence_source == "warehouse":
-        raise ValueError(f"warehouse evidence is not derived for the {design} design yet: give observations")
+    noun = "team" if evidence_source == "warehouse" else "unit"
     min_pre = options.get("design_min_pre_periods") or 8
     dated_pre = (
         _dated_pre_periods(frame) if design == "before_after" and evidence_source == "observations" else 0
@@ -360,12 +436,17 @@ def run_estimator(
             "an interrupted time series, not before/after"
         )
         return replace(run, estimate=replace(run.estimate, notes=(*run.estimate.notes, note)))
-    if design == "staggered_adoption":
-        return _staggered(frame, options.get("design_control_group") or "never_treated")
-    if design == "synthetic_control":
-        return _synthetic(frame)
-    if design == "interrupted_time_series":
-        return _time_series(frame)
+    series_designs: dict[str, Callable[[pd.DataFrame], DesignRun]] = {
+        "staggered_adoption": lambda rows: _staggered(
+            rows, options.get("design_control_group") or "never_treated", noun
+        ),
+        "synthetic_control": lambda rows: _synthetic(rows, noun),
+        "interrupted_time_series": _time_series,
+    }
+    if design in series_designs and evidence_source == "warehouse":
+        return _warehouse_series(frame, series_designs[design])
+    if design in series_designs:
+        return series_designs[design](frame)
 
     notes: list[str] = []
     columns = ["unit_id", "group_name", "period", "metric_value"]

@@ -43,9 +43,11 @@ def _action_costs(landing_root: Path, doc: dict) -> pd.DataFrame:
     first day of the month the cost was incurred)."""
     costs = read_source(landing_root, "finance_action_costs", doc)
     fx = read_source(landing_root, "finance_fx_rates", doc)
-    refs = {c["id"]: c.get("action_cost_ref") for c in doc["value_chains"]}
-    costs = costs[costs["value_chain_id"].notna()].copy()
-    costs["cost_ref"] = costs["value_chain_id"].map(refs)
+    # A Finance row's value_chain_id is the cost reference chains name in action_cost_ref (two chains
+    # may name one); each row counts once.
+    refs = {c.get("action_cost_ref") for c in doc["value_chains"]} - {None}
+    costs = costs[costs["value_chain_id"].isin(refs)].copy()
+    costs["cost_ref"] = costs["value_chain_id"]
     costs["month"] = pd.to_datetime(costs["incurred_on"]).dt.to_period("M").dt.start_time
     rates = []
     for row in costs.itertuples():

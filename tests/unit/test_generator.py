@@ -493,7 +493,7 @@ def test_finance_value_tracked_recomputed_from_files(demo, contracts):
         total += amount
     assert total == pytest.approx(truth["finance"]["value_tracked_total"], rel=1e-9)
     costs = read_source(landing, contracts["finance_action_costs"])
-    assert set(costs["value_chain_id"].dropna()) == {f"VC0{i}" for i in range(1, 8)}
+    assert set(costs["value_chain_id"].dropna()) == {f"VC{i:02d}" for i in range(1, 12)}
     assert {"USD", "EUR"} <= set(costs["currency"])
 
 
@@ -517,7 +517,7 @@ def test_event_rows_do_not_depend_on_how_they_are_sliced():
     portfolio = workflow.Portfolio.from_registry(registry, start)
     roster = people.build_roster(rng, dict.fromkeys(portfolio.teams, 8), n_days)
     cases, offsets, delivered = workflow.generate_cases(
-        rng, portfolio, workflow.did_shifts(registry, portfolio, start), roster, start, n_days, 3000
+        rng, portfolio, workflow.chain_shifts(registry, portfolio, start), roster, start, n_days, 3000
     )
     names = roster.user_ids + [f"bot-{u}" for u in portfolio.use_case_ids]
     names += [f"assist-{u}" for u in portfolio.use_case_ids]

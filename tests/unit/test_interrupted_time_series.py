@@ -1,11 +1,17 @@
-"""Interrupted time series: Newey-West covariance by hand, a known level and slope change, observations."""
+"""Interrupted time series: a published segmented regression (Proposition 99) through the observations
+landing contract, Newey-West covariance by hand, a known level and slope change, observations."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
+from value_pipeline.contracts import load_contracts
+from value_pipeline.landing import load_source
 from value_pipeline.stats.interrupted_time_series import (
     interrupted_time_series,
     newey_west_lags,
@@ -36,6 +42,55 @@ def _newey_west(X: np.ndarray, residuals: np.ndarray, lags: int) -> np.ndarray:
         meat += weight * (cross + cross.T)
     bread = np.linalg.inv(X.T @ X)
     return bread @ meat @ bread * n / (n - k)
+
+
+PROP99 = Path(__file__).resolve().parents[1] / "published" / "california_prop99.csv"
+
+
+def test_proposition_99_reproduces_the_published_segmented_regression(tmp_path):
+    """California's cigarette sales 1970-2000, the law in force from 1989, as observations files
+    through the landing loader (dated mid-year).
+
+    Published (Mendez 2026, "Six Ways to Evaluate a Policy in R", the causalpolicy.nl workshop
+    replication on the same data): lm(cigsale ~ year0 + prepost + year0:prepost), year0 = year - 1989,
+    gives intercept 98.41579, pre slope -1.77947, level break -20.05810 and slope break -1.49465; the
+    pre-period line carried forward leaves an average post gap of -28.28. Their HAC errors use
+    Andrews' quadratic-spectral kernel (sandwich::vcovHAC), ours Newey-West: not compared.
+    """
+    california = pd.read_csv(PROP99)[["Year", "California"]]
+    rows = pd.DataFrame(
+        {
+            "value_chain_id": "PROP99",
+            "unit_id": "California",
+            "group": "treatment",
+            "period": np.where(california["Year"] >= 1989, "post", "pre"),
+            "metric": "cigsale",
+            "value": california["California"],
+            # Mid-year: 1970-01-01 is a placeholder date the landing quarantines.
+            "observed_on": california["Year"].astype(str) + "-07-01",
+        }
+    )
+    folder = tmp_path / "observations" / "dt=2026-01-01"
+    folder.mkdir(parents=True)
+    rows.to_csv(folder / "prop99.csv", index=False)
+    con = duckdb.connect()
+    # Data from 1970: the registry's earliest_plausible_date setting lets them in.
+    loaded = load_source(
+        con, tmp_path, load_contracts()["observations"], source_time_zone="UTC", earliest="1960-01-01"
+    )
+    assert loaded.accepted == 31 and loaded.quarantined == 0
+    observations = con.sql(
+        "select unit_id, group_name, period, observed_on, metric_value from raw.observations"
+    ).df()
+    observations["observed_on"] = pd.to_datetime(observations["observed_on"])
+    series, first_post, _ = series_from_observations(observations)
+    result = interrupted_time_series(series, first_post)
+    line = result.fitted.set_index(result.fitted["period"].dt.year)["counterfactual"]
+    assert round(line.loc[1989], 5) == 98.41579
+    assert round(line.loc[1971] - line.loc[1970], 5) == -1.77947
+    assert round(result.level_change, 5) == -20.05810
+    assert round(result.slope_change, 5) == -1.49465
+    assert round(result.overall.estimate, 2) == -28.28
 
 
 def test_covariance_is_newey_west_by_hand():

@@ -40,6 +40,7 @@ def test_demo_registry_flattens_into_every_table_with_the_declared_columns():
     assert len(tables["registry_use_cases"]) == 10
     assert len(tables["registry_kpis"]) == 6
     assert ("VC02", "cs_amer", "treatment") in tables["registry_value_chain_teams"]
+    assert ("VC08", "cs_apac", date(2026, 5, 1)) in tables["registry_value_chain_rollouts"]
     primary = {r[0]: r[5] for r in tables["registry_use_cases"]}
     assert primary["UC07"] == "cs_amer"
 
@@ -54,6 +55,10 @@ def test_duplicate_ids_are_refused():
     doc["use_cases"].append(copy.deepcopy(doc["use_cases"][0]))
     with pytest.raises(RegistryError, match="duplicate id 'UC01' in `use_cases`"):
         parse(doc)
+
+
+def _chain(doc: dict, chain_id: str) -> dict:
+    return next(c for c in doc["value_chains"] if c["id"] == chain_id)
 
 
 @pytest.mark.parametrize(
@@ -81,6 +86,22 @@ def test_duplicate_ids_are_refused():
             lambda d: d["assumptions"].append(dict(d["assumptions"][1])),
             r"assumptions\[3\]: a second automation_share for the same use case and activity",
         ),
+        (
+            lambda d: _chain(d, "VC08")["design"]["rollout"].append(
+                {"team": "cs_amer", "date": "2026-04-01"}
+            ),
+            r"value_chains\[VC08\]: design.rollout team 'cs_amer' is not one of treatment_teams",
+        ),
+        (
+            lambda d: _chain(d, "VC08")["design"]["rollout"].append(
+                {"team": "cs_emea", "date": "2026-04-01"}
+            ),
+            r"value_chains\[VC08\]: design.rollout names a team twice",
+        ),
+        (
+            lambda d: _chain(d, "VC02")["design"].update(rollout=[{"team": "cs_amer", "date": "2025-11-03"}]),
+            r"value_chains\[VC02\]: design.rollout is for staggered_adoption with warehouse evidence",
+        ),
     ],
 )
 def test_invalid_entries_name_the_entry(mutate, message):
@@ -99,7 +120,7 @@ def test_value_chains_without_a_real_action_are_rejected_with_the_reason():
     assert "is a survey" in rejected["VC01"]
     assert "no action" in rejected["VC02"]
     kept = [r[0] for r in registry_tables(registry)["registry_value_chains"]]
-    assert kept == ["VC03", "VC04", "VC05", "VC06", "VC07"]
+    assert kept == ["VC03", "VC04", "VC05", "VC06", "VC07", "VC08", "VC09", "VC10", "VC11"]
 
 
 def test_commitment_history_keeps_every_version_with_its_restatement_reason():
@@ -286,8 +307,10 @@ NOT_A_MAPPING = (
         ),
         pytest.param(
             demo_text(
-                "      evidence: warehouse\n      use_case_id: UC07",
-                "      evidense: warehouse\n      use_case_id: UC07",
+                "      evidence: warehouse\n      use_case_id: UC07\n      treatment_teams: [cs_amer]\n"
+                "      control_teams: [cs_emea, cs_apac, cs_latam]\n      pre_window: [2025-08-04",
+                "      evidense: warehouse\n      use_case_id: UC07\n      treatment_teams: [cs_amer]\n"
+                "      control_teams: [cs_emea, cs_apac, cs_latam]\n      pre_window: [2025-08-04",
             ),
             "registry.yml: value_chains[VC02].design: unknown key 'evidense' (did you mean 'evidence'?)",
             id="misspelt_nested_key",

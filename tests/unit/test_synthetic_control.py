@@ -83,7 +83,8 @@ def test_prop99_estimate(prop99):
     assert len(result.placebo) == 39
     assert result.placebo_p_value == pytest.approx(3 / 39)
     placebo_effects = result.placebo.loc[~result.placebo["is_treated"], "effect"]
-    assert result.overall.std_error == pytest.approx(placebo_effects.std(ddof=0))
+    assert result.overall.std_error == pytest.approx(placebo_effects.std(ddof=1) * np.sqrt(1 + 1 / 38))
+    assert result.overall.df == 37
     assert result.overall.evidence_grade == "synthetic_control" and result.overall.causal
 
 

@@ -255,3 +255,51 @@ def test_observations_key_includes_the_date(tmp_path):
     reasons = con.sql("select source_line, reason from raw.quarantine order by source_line").fetchall()
     duplicate = "duplicate key (value_chain_id, unit_id, period, metric, observed_on) within the delivery"
     assert reasons == [(4, duplicate), (6, duplicate)]
+
+
+def _warehouse_cases(seed: int = 5) -> pd.DataFrame:
+    """Cases of one treatment team, 10 months before and 4 after the action, 3-12 cases a month."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for month in range(14):
+        for case in range(int(rng.integers(3, 13))):
+            rows.append(
+                {
+                    "unit_id": f"C{month}-{case}",
+                    "cluster_id": "T1",
+                    "group_name": "treatment",
+                    "period": "post" if month >= 10 else "pre",
+                    "metric_value": float(rng.lognormal(2.5, 0.6)) * (0.8 if month >= 10 else 1.0),
+                    "observed_on": pd.Timestamp("2025-01-01") + pd.DateOffset(months=month, days=case),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_warehouse_time_series_error_is_the_cases_sampling_error():
+    """The time series on warehouse cases: team-month means, and the standard error from the cases'
+    sampling noise equal to the OLS algebra (average post mean minus the pre line carried to the post
+    months' mean time) when it is the larger one."""
+    from value_pipeline.value_chains import case_sampling_se, run_estimator, team_months
+
+    cases = _warehouse_cases()
+    months = team_months(cases).sort_values("observed_on", ignore_index=True)
+    assert len(months) == 14 and months["cases"].sum() == len(cases)
+    pre, post = months[months["period"] == "pre"], months[months["period"] == "post"]
+    x_pre, x_post = np.arange(len(pre)), np.arange(len(pre), len(months))
+    centred = x_pre - x_pre.mean()
+    weights_pre = 1 / len(pre) + (x_post.mean() - x_pre.mean()) * centred / (centred**2).sum()
+    estimate = post["metric_value"].mean() - weights_pre @ pre["metric_value"].to_numpy()
+    noise = months["variance"] / months["cases"]
+    sampling = np.sqrt((noise[post.index] / len(post) ** 2).sum() + (weights_pre**2 * noise[pre.index]).sum())
+
+    on_means = run_estimator(months, "interrupted_time_series", "observations")
+    assert on_means.estimate.estimate == pytest.approx(estimate, rel=1e-9)
+    design = lambda rows: run_estimator(rows, "interrupted_time_series", "observations")  # noqa: E731
+    assert case_sampling_se(months, design) == pytest.approx(sampling, rel=1e-6)
+
+    run = run_estimator(cases, "interrupted_time_series", "warehouse")
+    assert run.estimate.estimate == pytest.approx(estimate, rel=1e-9)
+    larger = max(sampling, on_means.estimate.std_error)
+    assert run.estimate.std_error == pytest.approx(larger, rel=1e-6)
+    assert run.estimate.ci_low < run.estimate.estimate < run.estimate.ci_high

@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -89,7 +90,7 @@ def generate(
     )
 
     say("cases and workflow events")
-    shifts = workflow.did_shifts(registry, portfolio, start)
+    shifts = workflow.chain_shifts(registry, portfolio, start)
     cases, offsets, delivered = workflow.generate_cases(
         rng_cases, portfolio, shifts, roster, start, n_days, n_cases
     )
@@ -447,9 +448,11 @@ def _use_case_truth(registry, portfolio, shifts, cases: workflow.Cases, start: d
                 "work_delay_share_after_go_live": profile.work_delay_share if use_case.go_live_date else None,
                 "later_shifts": [
                     {
-                        "from": start + timedelta(days=s.from_day),
+                        "from": start + timedelta(days=s.common_from_day),
                         "all_teams_multiplier": p.DID_COMMON_TREND,
-                        "treatment_teams": sorted(portfolio.teams[t] for t in s.treatment_teams),
+                        "treatment_teams_from": {
+                            portfolio.teams[t]: start + timedelta(days=day) for t, day in s.team_from_day
+                        },
                         "treatment_multiplier": p.DID_TREATMENT_EFFECT,
                     }
                     for s in shifts
@@ -529,8 +532,151 @@ def _bottleneck_truth(
     return result
 
 
+# Warehouse designs whose evidence is each team's monthly mean cycle hours.
+TEAM_MONTH_DESIGNS = ("staggered_adoption", "synthetic_control", "interrupted_time_series")
+TEAM_MONTH_ESTIMANDS = {
+    "staggered_adoption": "simple aggregation of ATT(g,t) of the teams' monthly mean cycle hours,"
+    " never-treated teams as controls",
+    "synthetic_control": "average post-month gap of the treated team's mean cycle hours to its donors'",
+    "interrupted_time_series": "average post-month level minus the pre-month line extrapolated (OLS)",
+}
+
+
+def _team_month_cells(vc: ValueChain, portfolio, shifts, cases: workflow.Cases, start: date) -> pd.DataFrame:
+    """Per team of the chain and month (pre window's first day to the post window's last): resolved
+    cases, their expected mean cycle hours (exact given the cases' opening days), sample mean, variance."""
+    uc = portfolio.use_case_ids.index(vc.use_case_id)
+    teams = np.array([portfolio.teams.index(t) for t in (*vc.treatment_teams, *vc.control_teams)])
+    first, last = (vc.pre_window[0] - start).days, (vc.post_window[1] - start).days
+    chosen = (
+        (cases.use_case == uc)
+        & np.isin(cases.team, teams)
+        & (cases.opened_day >= first)
+        & (cases.opened_day <= last)
+        & cases.resolved
+    )
+    day, team = cases.opened_day[chosen], cases.team[chosen]
+    multiplier = workflow.period_multiplier(portfolio, shifts, uc, team, day)
+    frame = pd.DataFrame(
+        {
+            "team": np.array(portfolio.teams)[team],
+            "month": (np.datetime64(start) + day.astype("timedelta64[D]")).astype("datetime64[M]"),
+            "hours": cases.cycle_s[chosen] / 3600.0,
+            "expected": p.expected_mean_cycle_hours(portfolio.profiles[uc], multiplier),
+        }
+    )
+    return frame.groupby(["team", "month"]).agg(
+        n=("hours", "size"), mean=("hours", "mean"), var=("hours", "var"), expected=("expected", "mean")
+    )
+
+
+def _first_treated_month(vc: ValueChain) -> dict[str, np.datetime64]:
+    """Each treatment team's first treated month: its rollout (staggered adoption), else the post window's."""
+    dates = dict(vc.rollout) if vc.design_type == "staggered_adoption" else {}
+    return {
+        team: np.datetime64(dates.get(team, vc.post_window[0]), "M")
+        for team in vc.treatment_teams
+        if vc.design_type != "staggered_adoption" or team in dates
+    }
+
+
+def _design_weights(vc: ValueChain, months: list) -> dict[tuple[str, np.datetime64], float]:
+    """The estimand as weights over (team, month) means: staggered adoption's simple aggregation of
+    ATT(g,t) against the never-treated teams (base month g-1); synthetic control's average post gap
+    against the donors' mean; the time series' average post level minus the pre-period line
+    extrapolated to the post months' mean time."""
+    first = _first_treated_month(vc)
+    weights: dict = {}
+
+    def add(team: str, month, weight: float) -> None:
+        weights[(team, month)] = weights.get((team, month), 0.0) + weight
+
+    if vc.design_type == "staggered_adoption":
+        never = [t for t in (*vc.treatment_teams, *vc.control_teams) if t not in first]
+        cohorts: dict = {}
+        for team, month in first.items():
+            cohorts.setdefault(month, []).append(team)
+        cells = [(g, t) for g in cohorts for t in months if t >= g]
+        total = sum(len(cohorts[g]) for g, _ in cells)
+        for g, t in cells:
+            share, base = len(cohorts[g]) / total, months[months.index(g) - 1]
+            for team in cohorts[g]:
+                add(team, t, share / len(cohorts[g]))
+                add(team, base, -share / len(cohorts[g]))
+            for team in never:
+                add(team, t, -share / len(never))
+                add(team, base, share / len(never))
+        return weights
+    treated = list(first)
+    action = min(first.values())
+    pre, post = [m for m in months if m < action], [m for m in months if m >= action]
+    if vc.design_type == "synthetic_control":
+        for t in post:
+            for team in treated:
+                add(team, t, 1 / len(post) / len(treated))
+            for team in vc.control_teams:
+                add(team, t, -1 / len(post) / len(vc.control_teams))
+        return weights
+    x_pre = np.arange(len(pre), dtype=float)
+    x_post = np.arange(len(pre), len(months), dtype=float)
+    sxx = float(((x_pre - x_pre.mean()) ** 2).sum())
+    for team in treated:
+        for t in post:
+            add(team, t, 1 / len(post) / len(treated))
+        for x, t in zip(x_pre, pre, strict=True):
+            c = 1 / len(pre) + (x_post.mean() - x_pre.mean()) * (x - x_pre.mean()) / sxx
+            add(team, t, -c / len(treated))
+    return weights
+
+
+def _team_month_chain_truth(vc: ValueChain, portfolio, shifts, cases: workflow.Cases, start: date) -> dict:
+    """Expected and realised effect of a warehouse chain compared by team-months, with its sampling
+    standard error (the estimand's weights over team-month means; for synthetic control the donors'
+    mean stands for the weighted donors, its variance bounded by the noisiest donor's)."""
+    cells = _team_month_cells(vc, portfolio, shifts, cases, start)
+    months = sorted(cells.index.get_level_values("month").unique())
+    weights = _design_weights(vc, months)
+    index = pd.MultiIndex.from_tuples(list(weights), names=["team", "month"])
+    w = pd.Series(list(weights.values()), index=index)
+    used = cells.reindex(index)
+    if used["n"].isna().any():
+        # Small data: the estimand needs every team-month (the estimator leaves such a team out).
+        return {
+            "design": vc.design_type,
+            "true_effect": None,
+            "tolerance": None,
+            "incomplete_team_months": True,
+        }
+    sampling = used["var"] / used["n"]
+    if vc.design_type == "synthetic_control":
+        donors = sampling[w.lt(0).to_numpy()].groupby(level="month").max()
+        treated = sampling[w.gt(0).to_numpy()].groupby(level="month").sum()
+        posts = int((w > 0).sum())
+        variance = float(((treated + donors.reindex(treated.index)) / posts**2).sum())
+    else:
+        variance = float((w**2 * sampling).sum())
+    se = math.sqrt(variance)
+    first = _first_treated_month(vc)
+    return {
+        "design": vc.design_type,
+        "metric": vc.metric,
+        "use_case_id": vc.use_case_id,
+        "estimator": TEAM_MONTH_ESTIMANDS[vc.design_type],
+        "case_selection": "resolved cases of the use case and the teams opened (UTC date) from the pre"
+        " window's first day to the post window's last, by opening month",
+        "first_treated_month": {team: str(month) for team, month in sorted(first.items())},
+        "team_months": len(cells),
+        "true_effect": float((w * used["expected"]).sum()),
+        "sample_effect": float((w * used["mean"]).sum()),
+        "sample_standard_error": se,
+        "tolerance": TOLERANCE_STANDARD_ERRORS * se,
+    }
+
+
 def _warehouse_chain_truth(vc: ValueChain, portfolio, shifts, cases: workflow.Cases, start: date) -> dict:
     """Exact expected and realised effect of a warehouse value chain on mean cycle hours of resolved cases."""
+    if vc.design_type in TEAM_MONTH_DESIGNS:
+        return _team_month_chain_truth(vc, portfolio, shifts, cases, start)
     uc = portfolio.use_case_ids.index(vc.use_case_id)
     profile = portfolio.profiles[uc]
     groups = {"treatment": vc.treatment_teams}
@@ -563,6 +709,9 @@ def _warehouse_chain_truth(vc: ValueChain, portfolio, shifts, cases: workflow.Ca
                 "sample_variance": float(sample.var(ddof=1)),
             }
 
+    if any(cell["resolved_cases"] == 0 for name, cell in cells.items() if name.endswith("_post")):
+        return _planned_chain_truth(vc, cells)
+
     def effect(key: str) -> float | None:
         values = {name: cell[key] for name, cell in cells.items()}
         if any(v is None for v in values.values()):
@@ -587,6 +736,30 @@ def _warehouse_chain_truth(vc: ValueChain, portfolio, shifts, cases: workflow.Ca
         "sample_effect": effect("sample_mean_cycle_hours"),
         "sample_standard_error": se,
         "tolerance": TOLERANCE_STANDARD_ERRORS * se,
+    }
+
+
+def _planned_chain_truth(vc: ValueChain, cells: dict) -> dict:
+    """A chain whose post window holds no case yet: its minimum detectable effect at 80% power and 5%
+    significance (two-sided, normal approximation), each post cell expected as large as the same
+    group's pre cell and the spread the pre cells' pooled standard deviation."""
+    pre = {name: cell for name, cell in cells.items() if name.endswith("_pre")}
+    dof = sum(cell["resolved_cases"] - 1 for cell in pre.values())
+    if dof <= 0 or any(cell["resolved_cases"] < 2 for cell in pre.values()):
+        return {"design": vc.design_type, "planned": True, "cells": pre, "minimum_detectable_effect": None}
+    pooled = math.sqrt(
+        sum(cell["sample_variance"] * (cell["resolved_cases"] - 1) for cell in pre.values()) / dof
+    )
+    sizes = [cell["resolved_cases"] for cell in pre.values() for _ in ("pre", "post")]
+    multiplier = NormalDist().inv_cdf(0.975) + NormalDist().inv_cdf(0.8)
+    return {
+        "design": vc.design_type,
+        "metric": vc.metric,
+        "use_case_id": vc.use_case_id,
+        "planned": True,
+        "cells": pre,
+        "pre_pooled_std_dev": pooled,
+        "minimum_detectable_effect": multiplier * pooled * math.sqrt(sum(1 / n for n in sizes)),
     }
 
 

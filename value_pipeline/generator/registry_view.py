@@ -34,6 +34,8 @@ class ValueChain:
     control_teams: tuple[str, ...]
     pre_window: tuple[date, date] | None
     post_window: tuple[date, date] | None
+    # (team, rollout date) of a staggered adoption with warehouse evidence.
+    rollout: tuple[tuple[str, date], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def read_registry(path: Path) -> RegistryView:
                 control_teams=tuple(design.get("control_teams", ())),
                 pre_window=_window(design.get("pre_window")),
                 post_window=_window(design.get("post_window")),
+                rollout=tuple((item["team"], item["date"]) for item in design.get("rollout") or ()),
             )
         )
     kpis = doc.get("kpis", [])

@@ -70,40 +70,51 @@ class Portfolio:
 
 
 @dataclass(frozen=True)
-class DidShift:
-    """A warehouse diff-in-diff value chain's effect: from ``from_day`` on, the use case's cases follow
-    the common trend and those of the treatment teams also get the action's effect."""
+class TeamShift:
+    """A warehouse value chain's effect on its use case's cases: from ``common_from_day`` on, every
+    team's cases follow the common trend; from its own day in ``team_from_day`` on, a treatment team's
+    cases also get the action's effect (diff-in-diff: every treatment team from the post window's first
+    day; staggered adoption: each team from its registry rollout date)."""
 
     use_case: int
-    treatment_teams: frozenset[int]
-    from_day: int
+    team_from_day: tuple[tuple[int, int], ...]
+    common_from_day: int
 
 
-def did_shifts(registry: RegistryView, portfolio: Portfolio, start: date) -> list[DidShift]:
-    return [
-        DidShift(
-            use_case=portfolio.use_case_ids.index(vc.use_case_id),
-            treatment_teams=frozenset(portfolio.teams.index(t) for t in vc.treatment_teams),
-            from_day=(vc.post_window[0] - start).days,
+def chain_shifts(registry: RegistryView, portfolio: Portfolio, start: date) -> list[TeamShift]:
+    shifts = []
+    for vc in registry.value_chains:
+        if vc.evidence != "warehouse" or not vc.use_case_id:
+            continue
+        if vc.design_type == "diff_in_diff" and vc.post_window:
+            day = (vc.post_window[0] - start).days
+            team_days = tuple((portfolio.teams.index(t), day) for t in vc.treatment_teams)
+        elif vc.design_type == "staggered_adoption" and vc.rollout:
+            team_days = tuple((portfolio.teams.index(t), (d - start).days) for t, d in vc.rollout)
+        else:
+            continue
+        shifts.append(
+            TeamShift(
+                use_case=portfolio.use_case_ids.index(vc.use_case_id),
+                team_from_day=team_days,
+                common_from_day=min(day for _, day in team_days),
+            )
         )
-        for vc in registry.value_chains
-        if vc.design_type == "diff_in_diff"
-        and vc.evidence == "warehouse"
-        and vc.use_case_id
-        and vc.post_window
-    ]
+    return shifts
 
 
-def period_multiplier(portfolio: Portfolio, shifts: list[DidShift], use_case, team, day) -> np.ndarray:
+def period_multiplier(portfolio: Portfolio, shifts: list[TeamShift], use_case, team, day) -> np.ndarray:
     """Multiplier of the cycle-time scale for cases of (use case, team) opened on ``day`` (arrays)."""
     use_case, team, day = np.broadcast_arrays(np.asarray(use_case), np.asarray(team), np.asarray(day))
     live = day >= portfolio.go_live_day[use_case]
     multiplier = np.where(live, portfolio.column("median_multiplier")[use_case], 1.0)
     for shift in shifts:
-        shifted = (use_case == shift.use_case) & (day >= shift.from_day)
-        treated = shifted & np.isin(team, list(shift.treatment_teams))
-        multiplier = multiplier * np.where(shifted, p.DID_COMMON_TREND, 1.0)
-        multiplier = multiplier * np.where(treated, p.DID_TREATMENT_EFFECT, 1.0)
+        in_use_case = use_case == shift.use_case
+        common = in_use_case & (day >= shift.common_from_day)
+        multiplier = multiplier * np.where(common, p.DID_COMMON_TREND, 1.0)
+        for treated_team, from_day in shift.team_from_day:
+            treated = in_use_case & (team == treated_team) & (day >= from_day)
+            multiplier = multiplier * np.where(treated, p.DID_TREATMENT_EFFECT, 1.0)
     return multiplier
 
 
@@ -213,7 +224,7 @@ def daily_case_counts(rng, portfolio: Portfolio, start: date, n_days: int, n_cas
 def generate_cases(
     rng: np.random.Generator,
     portfolio: Portfolio,
-    shifts: list[DidShift],
+    shifts: list[TeamShift],
     roster: Roster,
     start: date,
     n_days: int,

@@ -129,12 +129,16 @@ def synthetic_control(outcomes: pd.DataFrame, treated_unit, first_post_period) -
     treated_ratio = placebo["rmspe_ratio"].iloc[0]
     p_value = float((placebo["rmspe_ratio"] >= treated_ratio).mean())
 
+    # The treated unit's effect is one more draw beside the donors' placebo effects: the interval is
+    # the prediction interval of a draw from B, Student's t with B - 1 df (few donors, wide interval).
     placebo_effects = placebo.loc[~placebo["is_treated"], "effect"].to_numpy()
-    se = float(placebo_effects.std(ddof=0))
-    low, high = (float(x) for x in confidence_interval(effect, se))
+    df = len(placebo_effects) - 1
+    se = float(placebo_effects.std(ddof=1) * np.sqrt(1 + 1 / len(placebo_effects)))
+    low, high = (float(x) for x in confidence_interval(effect, se, df))
     notes = [
         f"pre-period RMSPE {pre_rmspe:.4g}; placebo-in-space p-value {p_value:.3g}"
-        f" ({len(donors)} donors); standard error from the donors' placebo effects",
+        f" ({len(donors)} donors); standard error from the spread of the donors' placebo effects"
+        f" (a prediction interval from {len(donors)} placebo draws, t with {df} df)",
     ]
     synthetic = outcomes.iloc[t].to_numpy(dtype=float) - gap
     baseline = float(synthetic[~pre].mean())
@@ -144,7 +148,7 @@ def synthetic_control(outcomes: pd.DataFrame, treated_unit, first_post_period) -
         evidence_grade="synthetic_control",
         estimate=effect,
         std_error=se,
-        df=None,
+        df=float(df),
         ci_low=low,
         ci_high=high,
         n={

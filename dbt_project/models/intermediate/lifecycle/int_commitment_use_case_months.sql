@@ -44,6 +44,18 @@ value_tracked as (
     group by use_case_id, period_month
 ),
 
+-- Each Finance cost line once, however many value chains name its reference (two chains may
+-- measure one action).
+cost_lines as (
+    select distinct
+        action_cost_ref,
+        cost_month,
+        amount_reporting,
+        source_file,
+        source_line
+    from {{ ref('int_value_chain_action_costs') }}
+),
+
 costs as (
     select
         assumptions.hypothesis_id,
@@ -51,7 +63,7 @@ costs as (
         action_costs.cost_month,
         sum(action_costs.amount_reporting) as action_cost
     from {{ ref('stg_registry__hypothesis_use_cases') }} as assumptions
-    inner join {{ ref('int_value_chain_action_costs') }} as action_costs
+    inner join cost_lines as action_costs
         on assumptions.cost_ref = action_costs.action_cost_ref
     group by assumptions.hypothesis_id, assumptions.use_case_id, action_costs.cost_month
 )

@@ -1,7 +1,9 @@
 -- The evidence of every value chain at one grain (value chain x unit x group x period x metric x
 -- observed_on):
 -- rows supplied through the observations landing source, plus rows derived from the warehouse's
--- own cases for chains whose evidence is 'warehouse'.
+-- own cases for chains whose evidence is 'warehouse' (one row per case; the designs that compare
+-- series, staggered_adoption, synthetic_control and interrupted_time_series, take every month of
+-- their windows and label each case by its team's first treated month).
 with value_chains as (
     select * from {{ ref('stg_registry__value_chains') }}
 ),
@@ -16,6 +18,23 @@ observations as (
 
 cases as (
     select * from {{ ref('int_cases') }}
+),
+
+rollouts as (
+    select * from {{ ref('stg_registry__value_chain_rollouts') }}
+),
+
+eligible_users_daily as (
+    select * from {{ ref('int_eligible_users_daily') }}
+),
+
+-- The designs whose warehouse evidence is a monthly series per team.
+monthly_designs as (
+    select * from value_chains
+    where
+        evidence_source = 'warehouse'
+        and metric = 'cycle_hours'
+        and design_type in ('staggered_adoption', 'synthetic_control', 'interrupted_time_series')
 ),
 
 -- Only rows of the chain's own metric count: another metric in the same delivery is not evidence
@@ -71,6 +90,7 @@ derived as (
     where
         value_chains.evidence_source = 'warehouse'
         and value_chains.metric = 'cycle_hours'
+        and value_chains.design_type not in ('staggered_adoption', 'synthetic_control', 'interrupted_time_series')
         and cases.is_resolved
         and (
             cases.opened_date between value_chains.pre_window_start and value_chains.pre_window_end
@@ -78,10 +98,78 @@ derived as (
         )
 ),
 
+-- Each team's first AI-tool usage: the first day one of its AI-eligible employees was active.
+team_first_ai_usage as (
+    select
+        team as team_id,
+        min(date_day) as first_usage_date
+    from eligible_users_daily
+    where is_active
+    group by team
+),
+
+-- The month each treatment team of a monthly design is first treated: the month holding its rollout
+-- date (registry) or else its first AI-tool usage for staggered adoption, the month holding the post
+-- window's first day for the others. Control teams are never treated (NULL).
+team_first_treated_months as (
+    select
+        monthly_designs.value_chain_id,
+        value_chain_teams.team_id,
+        value_chain_teams.group_name,
+        case
+            when value_chain_teams.group_name = 'treatment' and monthly_designs.design_type = 'staggered_adoption'
+                then {{ month_start('coalesce(rollouts.rollout_date, team_first_ai_usage.first_usage_date)') }}
+            when value_chain_teams.group_name = 'treatment'
+                then {{ month_start('monthly_designs.post_window_start') }}
+        end as first_treated_month
+    from monthly_designs
+    inner join value_chain_teams on monthly_designs.value_chain_id = value_chain_teams.value_chain_id
+    left join rollouts
+        on
+            value_chain_teams.value_chain_id = rollouts.value_chain_id
+            and value_chain_teams.team_id = rollouts.team_id
+    left join team_first_ai_usage on value_chain_teams.team_id = team_first_ai_usage.team_id
+),
+
+-- One row per resolved case of a monthly design's use case and teams opened (UTC date) from the pre
+-- window's first day to the post window's last; 'post' from its team's first treated month on. The
+-- statistics step compares the teams' monthly means.
+team_cases as (
+    select
+        monthly_designs.value_chain_id,
+        cases.case_id as unit_id,
+        cases.team as cluster_id,
+        team_first_treated_months.group_name,
+        case
+            when {{ month_start('cases.opened_date') }} >= team_first_treated_months.first_treated_month
+                then 'post'
+            else 'pre'
+        end as period,
+        monthly_designs.metric,
+        cases.cycle_hours as metric_value,
+        cast(null as {{ type_double() }}) as weight,
+        cases.opened_date as observed_on,
+        cast(null as {{ dbt.type_string() }}) as source_file,
+        cast(null as {{ dbt.type_bigint() }}) as source_line,
+        'warehouse' as evidence_source
+    from monthly_designs
+    inner join team_first_treated_months
+        on monthly_designs.value_chain_id = team_first_treated_months.value_chain_id
+    inner join cases
+        on
+            monthly_designs.use_case_id = cases.use_case_id
+            and team_first_treated_months.team_id = cases.team
+    where
+        cases.is_resolved
+        and cases.opened_date between monthly_designs.pre_window_start and monthly_designs.post_window_end
+),
+
 unioned as (
     select * from supplied
     union all
     select * from derived
+    union all
+    select * from team_cases
 )
 
 select

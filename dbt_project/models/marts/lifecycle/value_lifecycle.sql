@@ -35,9 +35,34 @@ grades as (
     group by months.commitment_id
 ),
 
+-- Planning: the first value chain (by id) on the business case's use cases that has pre-period
+-- evidence and no measurement yet, with its minimum detectable effect.
+planned_chains as (
+    select
+        planned_use_cases.hypothesis_id,
+        min(chains.value_chain_id) as value_chain_id
+    from {{ ref('stg_registry__hypothesis_use_cases') }} as planned_use_cases
+    inner join {{ ref('value_chain') }} as chains
+        on planned_use_cases.use_case_id = chains.use_case_id and chains.planned_mde is not null
+    group by planned_use_cases.hypothesis_id
+),
+
+planning as (
+    select
+        planned_chains.hypothesis_id,
+        chains.value_chain_id as planned_value_chain_id,
+        chains.planned_mde,
+        chains.result_sentence as planning_sentence
+    from planned_chains
+    inner join {{ ref('value_chain') }} as chains on planned_chains.value_chain_id = chains.value_chain_id
+),
+
 cases as (
     select
         hypotheses.*,
+        planning.planned_value_chain_id,
+        planning.planned_mde,
+        planning.planning_sentence,
         realization.commitment_id,
         realization.committed_value,
         realization.deadline,
@@ -78,6 +103,7 @@ cases as (
     left join realization on hypotheses.hypothesis_id = realization.hypothesis_id
     left join expansions on realization.commitment_id = expansions.commitment_id
     left join grades on realization.commitment_id = grades.commitment_id
+    left join planning on hypotheses.hypothesis_id = planning.hypothesis_id
 )
 
 select
@@ -108,6 +134,11 @@ select
     cast(expansion_value as {{ type_double() }}) as expansion_value,
     cast(expansion_low as {{ type_double() }}) as expansion_low,
     cast(expansion_high as {{ type_double() }}) as expansion_high,
+    cast(case when lifecycle_stage in ('define', 'commit') then planned_value_chain_id end as {{ dbt.type_string() }})
+        as planned_value_chain_id,
+    cast(case when lifecycle_stage in ('define', 'commit') then planned_mde end as {{ type_double() }}) as planned_mde,
+    cast(case when lifecycle_stage in ('define', 'commit') then planning_sentence end as {{ dbt.type_string() }})
+        as planning_sentence,
     cast(update_sentence as {{ dbt.type_string() }}) as update_sentence,
     cast(outlook_sentence as {{ dbt.type_string() }}) as outlook_sentence,
     cast(case
