@@ -239,6 +239,8 @@ def test_observations_errors_name_the_problem():
         panel_from_observations(base.assign(observed_on=pd.NaT))
     with pytest.raises(ValueError, match="in both groups"):
         panel_from_observations(base.assign(group_name=["treatment", "control", "control", "control"]))
+    with pytest.raises(ValueError, match="needs post rows: no treatment unit has adopted"):
+        panel_from_observations(base.assign(period="pre"))
     ok = panel_from_observations(base.assign(period=["pre", "post", "pre", "pre"]))
     with pytest.raises(ValueError, match="1 never-treated unit"):
         callaway_santanna(ok)

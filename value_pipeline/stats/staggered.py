@@ -385,6 +385,8 @@ def panel_from_observations(observations: pd.DataFrame) -> pd.DataFrame:
     treated_rows = observations[
         (observations["group_name"] == "treatment") & (observations["period"] == "post")
     ]
+    if treated_rows.empty:
+        raise ValueError("staggered adoption needs post rows: no treatment unit has adopted within the data")
     cohort = treated_rows.groupby("unit_id")["observed_on"].min()
     late_pre = observations[
         (observations["group_name"] == "treatment")
