@@ -23,6 +23,18 @@ os.environ.pop("VALUE_PIPELINE_WAREHOUSE", None)
 write_instance_yaml(_HOME / "dagster_home")
 
 
+# Suites that build their warehouses once per session (session fixtures): each runs whole on one
+# pytest-xdist worker (make test: -n 2 --dist loadgroup), in collection order; unit tests spread.
+SESSION_SUITES = ("integration", "portability", "reliability")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        suite = item.path.parent.name
+        if suite in SESSION_SUITES:
+            item.add_marker(pytest.mark.xdist_group(suite))
+
+
 @pytest.fixture(scope="session")
 def test_home() -> Path:
     return _HOME
