@@ -26,9 +26,10 @@ lint: install
 	cd dbt_project && ../$(BIN)/sqlfluff lint --processes 2 models tests macros
 	$(BIN)/python -m value_pipeline.lint.portable_sql dbt_project/models dbt_project/macros dbt_project/tests
 
-# Both cores: each session suite (integration, portability, reliability) on one worker, unit tests spread.
+# Both cores (pytest-xdist): each session suite (integration, portability, reliability) whole on one
+# worker, every other module whole on one worker (tests/conftest.py schedules them).
 test: lint
-	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=10
+	$(BIN)/pytest -q -n 2 --durations=10
 
 # Benchmarks at enterprise volume (not part of `make test`): docs/benchmarks.md.
 SIZES ?= 1000000 10000000 50000000

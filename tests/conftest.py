@@ -24,15 +24,23 @@ write_instance_yaml(_HOME / "dagster_home")
 
 
 # Suites that build their warehouses once per session (session fixtures): each runs whole on one
-# pytest-xdist worker (make test: -n 2 --dist loadgroup), in collection order; unit tests spread.
+# pytest-xdist worker (make test: -n 2), in collection order; every other module runs whole on one
+# worker too (its tests may share a server or build on each other).
 SESSION_SUITES = ("integration", "portability", "reliability")
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:
-        suite = item.path.parent.name
-        if suite in SESSION_SUITES:
-            item.add_marker(pytest.mark.xdist_group(suite))
+def pytest_xdist_make_scheduler(config, log):
+    """Schedule by suite (the session suites) or module. (xdist's own loadgroup marks node ids in a way
+    pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SuiteScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            parts = path.split("/")
+            return parts[1] if len(parts) > 2 and parts[1] in SESSION_SUITES else path
+
+    return SuiteScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

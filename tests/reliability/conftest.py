@@ -84,7 +84,8 @@ class Home:
 def dbt_log(run_log: str) -> str:
     """The dbt log a quiet run names on its first lines ("dbt's log: <path>"); empty when none was
     written (dbt did not run)."""
-    match = re.search(r"dbt's log: (\S+)", run_log)
+    # The path may be wrapped onto the next line of the run's output (long temporary paths).
+    match = re.search(r"dbt's log:\s+(\S+)", run_log)
     path = Path(match.group(1)) if match else None
     return path.read_text(errors="replace") if path is not None and path.exists() else ""
 
