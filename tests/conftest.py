@@ -29,6 +29,7 @@ write_instance_yaml(_HOME / "dagster_home")
 SESSION_SUITES = ("integration", "portability", "reliability")
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown when xdist is not loaded
 def pytest_xdist_make_scheduler(config, log):
     """Schedule by suite (the session suites) or module. (xdist's own loadgroup marks node ids in a way
     pytest 9 no longer reads.)"""

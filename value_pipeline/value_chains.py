@@ -348,13 +348,15 @@ def team_months(cases: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(unit_id=frame["cluster_id"])
 
 
-def case_sampling_se(months: pd.DataFrame, design: Callable[[pd.DataFrame], DesignRun]) -> float:
+def case_sampling_se(
+    months: pd.DataFrame, design: Callable[[pd.DataFrame], DesignRun], base: float | None = None
+) -> float:
     """Standard error of the design's estimate from the sampling noise of the team-month means, the
     cases independent: the estimate's sensitivity to each mean (the estimators are linear in the means,
     synthetic control given its weights) times that mean's standard error. A month with one case takes
-    the median variance of the others."""
+    the median variance of the others. ``base``: the design's estimate on ``months``, when known."""
     variance = months["variance"].fillna(months["variance"].median()).fillna(0.0)
-    base = design(months).estimate.estimate
+    base = design(months).estimate.estimate if base is None else base
     total = 0.0
     for i in range(len(months)):
         step = 1e-3 * (1.0 + abs(float(months["metric_value"].iloc[i])))
@@ -390,7 +392,7 @@ def _warehouse_series(cases: pd.DataFrame, design: Callable[[pd.DataFrame], Desi
     misses the noise of the means: a team alone in its cohort adds nothing to the unit-clustered one)."""
     months = team_months(cases)
     run = design(months)
-    sampling = case_sampling_se(months, design)
+    sampling = case_sampling_se(months, design, run.estimate.estimate)
     design_se = run.estimate.std_error
     if sampling > design_se:
         note = (

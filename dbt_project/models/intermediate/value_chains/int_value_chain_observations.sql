@@ -28,15 +28,6 @@ eligible_users_daily as (
     select * from {{ ref('int_eligible_users_daily') }}
 ),
 
--- The designs whose warehouse evidence is a monthly series per team.
-monthly_designs as (
-    select * from value_chains
-    where
-        evidence_source = 'warehouse'
-        and metric = 'cycle_hours'
-        and design_type in ('staggered_adoption', 'synthetic_control', 'interrupted_time_series')
-),
-
 -- Only rows of the chain's own metric count: another metric in the same delivery is not evidence
 -- for this chain's claim.
 supplied as (
@@ -61,15 +52,64 @@ supplied as (
     where value_chains.evidence_source = 'observations'
 ),
 
--- One row per resolved case of the design's use case, owned by a treatment or control team and
--- opened (UTC date) in the pre or post window; a case opened in overlapping windows counts as pre.
+-- Each team's first AI-tool usage: the first day one of its AI-eligible employees was active.
+team_first_ai_usage as (
+    select
+        team as team_id,
+        min(date_day) as first_usage_date
+    from eligible_users_daily
+    where is_active
+    group by team
+),
+
+-- The teams of the warehouse chains (metric cycle_hours). The designs that compare monthly series
+-- (staggered_adoption, synthetic_control, interrupted_time_series) label a case by its team's first
+-- treated month: the month holding its rollout date (registry) or else its first AI-tool usage for
+-- staggered adoption, the month holding the post window's first day for the others; NULL for
+-- control teams (never treated).
+warehouse_teams as (
+    select
+        value_chains.value_chain_id,
+        value_chain_teams.team_id,
+        value_chain_teams.group_name,
+        value_chains.design_type in ('staggered_adoption', 'synthetic_control', 'interrupted_time_series')
+            as is_monthly_design,
+        case
+            when value_chain_teams.group_name = 'treatment' and value_chains.design_type = 'staggered_adoption'
+                then {{ month_start('coalesce(rollouts.rollout_date, team_first_ai_usage.first_usage_date)') }}
+            when
+                value_chain_teams.group_name = 'treatment'
+                and value_chains.design_type in ('synthetic_control', 'interrupted_time_series')
+                then {{ month_start('value_chains.post_window_start') }}
+        end as first_treated_month
+    from value_chains
+    inner join value_chain_teams on value_chains.value_chain_id = value_chain_teams.value_chain_id
+    left join rollouts
+        on
+            value_chain_teams.value_chain_id = rollouts.value_chain_id
+            and value_chain_teams.team_id = rollouts.team_id
+    left join team_first_ai_usage on value_chain_teams.team_id = team_first_ai_usage.team_id
+    where value_chains.evidence_source = 'warehouse' and value_chains.metric = 'cycle_hours'
+),
+
+-- One row per resolved case of the design's use case owned by one of its teams. Monthly designs:
+-- every case opened (UTC date) from the pre window's first day to the post window's last, 'post' from
+-- its team's first treated month on. The others: cases opened in the pre or post window (a case in
+-- overlapping windows counts as pre).
 derived as (
     select
         value_chains.value_chain_id,
         cases.case_id as unit_id,
         cases.team as cluster_id,
-        value_chain_teams.group_name,
+        warehouse_teams.group_name,
         case
+            when warehouse_teams.is_monthly_design
+                then
+                    case
+                        when {{ month_start('cases.opened_date') }} >= warehouse_teams.first_treated_month
+                            then 'post'
+                        else 'pre'
+                    end
             when cases.opened_date between value_chains.pre_window_start and value_chains.pre_window_end
                 then 'pre'
             else 'post'
@@ -82,94 +122,27 @@ derived as (
         cast(null as {{ dbt.type_bigint() }}) as source_line,
         'warehouse' as evidence_source
     from value_chains
-    inner join value_chain_teams on value_chains.value_chain_id = value_chain_teams.value_chain_id
+    inner join warehouse_teams on value_chains.value_chain_id = warehouse_teams.value_chain_id
     inner join cases
         on
             value_chains.use_case_id = cases.use_case_id
-            and value_chain_teams.team_id = cases.team
+            and warehouse_teams.team_id = cases.team
     where
-        value_chains.evidence_source = 'warehouse'
-        and value_chains.metric = 'cycle_hours'
-        and value_chains.design_type not in ('staggered_adoption', 'synthetic_control', 'interrupted_time_series')
-        and cases.is_resolved
+        cases.is_resolved
         and (
             cases.opened_date between value_chains.pre_window_start and value_chains.pre_window_end
             or cases.opened_date between value_chains.post_window_start and value_chains.post_window_end
+            or (
+                warehouse_teams.is_monthly_design
+                and cases.opened_date between value_chains.pre_window_start and value_chains.post_window_end
+            )
         )
-),
-
--- Each team's first AI-tool usage: the first day one of its AI-eligible employees was active.
-team_first_ai_usage as (
-    select
-        team as team_id,
-        min(date_day) as first_usage_date
-    from eligible_users_daily
-    where is_active
-    group by team
-),
-
--- The month each treatment team of a monthly design is first treated: the month holding its rollout
--- date (registry) or else its first AI-tool usage for staggered adoption, the month holding the post
--- window's first day for the others. Control teams are never treated (NULL).
-team_first_treated_months as (
-    select
-        monthly_designs.value_chain_id,
-        value_chain_teams.team_id,
-        value_chain_teams.group_name,
-        case
-            when value_chain_teams.group_name = 'treatment' and monthly_designs.design_type = 'staggered_adoption'
-                then {{ month_start('coalesce(rollouts.rollout_date, team_first_ai_usage.first_usage_date)') }}
-            when value_chain_teams.group_name = 'treatment'
-                then {{ month_start('monthly_designs.post_window_start') }}
-        end as first_treated_month
-    from monthly_designs
-    inner join value_chain_teams on monthly_designs.value_chain_id = value_chain_teams.value_chain_id
-    left join rollouts
-        on
-            value_chain_teams.value_chain_id = rollouts.value_chain_id
-            and value_chain_teams.team_id = rollouts.team_id
-    left join team_first_ai_usage on value_chain_teams.team_id = team_first_ai_usage.team_id
-),
-
--- One row per resolved case of a monthly design's use case and teams opened (UTC date) from the pre
--- window's first day to the post window's last; 'post' from its team's first treated month on. The
--- statistics step compares the teams' monthly means.
-team_cases as (
-    select
-        monthly_designs.value_chain_id,
-        cases.case_id as unit_id,
-        cases.team as cluster_id,
-        team_first_treated_months.group_name,
-        case
-            when {{ month_start('cases.opened_date') }} >= team_first_treated_months.first_treated_month
-                then 'post'
-            else 'pre'
-        end as period,
-        monthly_designs.metric,
-        cases.cycle_hours as metric_value,
-        cast(null as {{ type_double() }}) as weight,
-        cases.opened_date as observed_on,
-        cast(null as {{ dbt.type_string() }}) as source_file,
-        cast(null as {{ dbt.type_bigint() }}) as source_line,
-        'warehouse' as evidence_source
-    from monthly_designs
-    inner join team_first_treated_months
-        on monthly_designs.value_chain_id = team_first_treated_months.value_chain_id
-    inner join cases
-        on
-            monthly_designs.use_case_id = cases.use_case_id
-            and team_first_treated_months.team_id = cases.team
-    where
-        cases.is_resolved
-        and cases.opened_date between monthly_designs.pre_window_start and monthly_designs.post_window_end
 ),
 
 unioned as (
     select * from supplied
     union all
     select * from derived
-    union all
-    select * from team_cases
 )
 
 select
