@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from value_pipeline.contracts import load_contracts
-from value_pipeline.landing import load_source
+from tests.reference.observations_landing import land_observations
 from value_pipeline.stats.interrupted_time_series import (
     interrupted_time_series,
     newey_west_lags,
@@ -70,19 +68,9 @@ def test_proposition_99_reproduces_the_published_segmented_regression(tmp_path):
             "observed_on": california["Year"].astype(str) + "-07-01",
         }
     )
-    folder = tmp_path / "observations" / "dt=2026-01-01"
-    folder.mkdir(parents=True)
-    rows.to_csv(folder / "prop99.csv", index=False)
-    con = duckdb.connect()
     # Data from 1970: the registry's earliest_plausible_date setting lets them in.
-    loaded = load_source(
-        con, tmp_path, load_contracts()["observations"], source_time_zone="UTC", earliest="1960-01-01"
-    )
+    loaded, observations = land_observations(rows, tmp_path, earliest="1960-01-01")
     assert loaded.accepted == 31 and loaded.quarantined == 0
-    observations = con.sql(
-        "select unit_id, group_name, period, observed_on, metric_value from raw.observations"
-    ).df()
-    observations["observed_on"] = pd.to_datetime(observations["observed_on"])
     series, first_post, _ = series_from_observations(observations)
     result = interrupted_time_series(series, first_post)
     line = result.fitted.set_index(result.fitted["period"].dt.year)["counterfactual"]

@@ -8,15 +8,13 @@ bootstrap, so the analytic ones are compared with moderndid's (a Python port of 
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from value_pipeline.contracts import load_contracts
-from value_pipeline.landing import load_source
+from tests.reference.observations_landing import land_observations
 from value_pipeline.stats.staggered import callaway_santanna, panel_from_observations
 
 md = pytest.importorskip("moderndid")
@@ -172,15 +170,8 @@ def test_mpdta_through_the_observations_landing_contract(mpdta, tmp_path):
             "observed_on": mpdta["year"].astype(str) + "-01-01",
         }
     )
-    folder = tmp_path / "observations" / "dt=2026-01-01"
-    folder.mkdir(parents=True)
-    rows.to_csv(folder / "mpdta.csv", index=False)
-    con = duckdb.connect()
-    result = load_source(con, tmp_path, load_contracts()["observations"], source_time_zone="UTC")
+    result, loaded = land_observations(rows, tmp_path)
     assert result.accepted == 2500 and result.quarantined == 0
-    loaded = con.sql(
-        "select unit_id, group_name, period, observed_on, metric_value from raw.observations"
-    ).df()
     estimate = callaway_santanna(panel_from_observations(loaded))
     printed = {(r.cohort.year, r.period.year): round(r.att, 4) for r in estimate.group_time.itertuples()}
     assert printed == PUBLISHED_ATT_GT
