@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python -m bench.run measure --sizes $(SIZES) --runs $(RUNS)
 
 ui: install
+	$(BIN)/value-pipeline prepare
 	$(BIN)/dagster dev -m value_pipeline.definitions -p 3000
 
 # dbt compile for Snowflake and BigQuery without an account, in its own venv (dbt-snowflake pins

@@ -9,7 +9,9 @@ import duckdb
 import pytest
 
 from tests.postgres_server import pg_bin, throwaway_postgres
-from value_pipeline.config import DEMO_REGISTRY
+from value_pipeline.config import DEMO_REGISTRY, Settings
+from value_pipeline.dbt_manifest import prepare_manifest
+from value_pipeline.engines import current_target
 from value_pipeline.instance import write_instance_yaml
 from value_pipeline.landing import ensure_raw_tables, write_registry
 from value_pipeline.registry import load_registry
@@ -21,6 +23,13 @@ os.environ["DAGSTER_HOME"] = str(_HOME / "dagster_home")
 os.environ.pop("VALUE_PIPELINE_LANDING", None)
 os.environ.pop("VALUE_PIPELINE_WAREHOUSE", None)
 write_instance_yaml(_HOME / "dagster_home")
+
+
+def pytest_configure(config):
+    """Parse the dbt project once, before any test imports the definitions (importing never parses):
+    in the controller only, so two xdist workers never write one target folder together."""
+    if not hasattr(config, "workerinput"):
+        prepare_manifest(Settings.from_env(), current_target())
 
 
 # Suites that build their warehouses once per session (session fixtures): each runs whole on one

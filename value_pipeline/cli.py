@@ -166,6 +166,11 @@ def run_job(settings: Settings, partition: str | None, full_refresh: bool = Fals
 
     Returns the ExecuteInProcessResult (``.success`` tells whether every step and blocking check passed).
     """
+    from value_pipeline.dbt_manifest import prepare_manifest
+    from value_pipeline.engines import current_target
+
+    # The definitions are built from the parsed project: parse it first when a model changed.
+    prepare_manifest(settings, current_target())
     from value_pipeline.definitions import defs
     from value_pipeline.instance import open_instance
 
@@ -295,9 +300,10 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 
 def cmd_prepare(args: argparse.Namespace) -> int:
     _configure(None)
-    from value_pipeline.defs.dbt import prepare_manifest
+    from value_pipeline.dbt_manifest import prepare_manifest
+    from value_pipeline.engines import current_target
 
-    prepare_manifest(force=True)
+    prepare_manifest(Settings.from_env(), current_target(), force=True)
     console.print("dbt manifest prepared")
     return 0
 

@@ -391,7 +391,7 @@ def test_every_blocking_check_of_the_code_location_gates_the_publish():
     specs = [graph.get_check_spec(key) for key in graph.asset_check_keys]
     blocking = {spec.asset_key for spec in specs if spec.blocking}
     assert blocking <= graph.get(STAGED_MARTS).parent_keys
-    assert len(blocking) > 50, "the GX, reconciliation, volume and dbt checks"
+    assert len(blocking) > 50, "the reconciliation, volume and dbt checks"
 
 
 def test_a_required_mart_that_lost_its_rows_is_not_published(tmp_path, serving):

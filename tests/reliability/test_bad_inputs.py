@@ -554,32 +554,44 @@ def test_catalogue_documents_every_case():
 # --- through a real Dagster run: defects no row can show, caught (or not) by dbt ---
 
 
-@pytest.fixture(scope="module")
-def money_and_case_defects_run(small_landing, reference_home, tmp_path_factory):
-    """The reference warehouse, then a run whose last day adds a benefit in a currency without an
-    FX rate (XYZ) and a case resolved two hours before it was opened."""
-    root = tmp_path_factory.mktemp("money_and_case_defects")
+def _run_with_a_late_case(small_landing, reference_home, root: Path, opened: str, resolved: str, fx: bool):
+    """The reference warehouse, then a run of its last day with one more case (opened and resolved
+    at these hours) and, when ``fx``, a benefit in a currency without an FX rate (XYZ)."""
     home = new_home(root / "home")
     home.warehouse.parent.mkdir(parents=True)
     shutil.copy(reference_home.warehouse, home.warehouse)
     landing = copy_landing(small_landing, root / "landing")
-    (benefits,) = (landing / "finance").glob("*/benefits.xlsx")
-    frame = pd.read_excel(benefits, dtype=str)
-    extra = frame.iloc[[0]].assign(benefit_type="revenue", unit="XYZ", status="validated", amount="1000")
-    pd.concat([frame, extra.assign(period_month="2025-12-01")]).to_excel(benefits, index=False)
+    if fx:
+        (benefits,) = (landing / "finance").glob("*/benefits.xlsx")
+        frame = pd.read_excel(benefits, dtype=str)
+        extra = frame.iloc[[0]].assign(benefit_type="revenue", unit="XYZ", status="validated", amount="1000")
+        pd.concat([frame, extra.assign(period_month="2025-12-01")]).to_excel(benefits, index=False)
     day = sorted(p.name for p in (landing / "workflow_events").iterdir())[-1]
     header = GOOD[WF][0]
     (landing / "workflow_events" / day / "late.csv").write_text(
-        f"{header}\nRBO-1,CASE-RBO,UC01,opened,{day[3:]}T10:00:00Z,human,a1,fin_ap,P2\n"
-        f"RBO-2,CASE-RBO,UC01,resolved,{day[3:]}T08:00:00Z,human,a1,fin_ap,P2\n"
+        f"{header}\nRBO-1,CASE-RBO,UC01,opened,{day[3:]}T{opened}:00Z,human,a1,fin_ap,P2\n"
+        f"RBO-2,CASE-RBO,UC01,resolved,{day[3:]}T{resolved}:00Z,human,a1,fin_ap,P2\n"
     )
-    code, log = home.run(landing, "defects", partition=day[3:])
-    return code, log, home
+    return (*home.run(landing, "defects", partition=day[3:]), home)
+
+
+@pytest.fixture(scope="module")
+def money_defect_run(small_landing, reference_home, tmp_path_factory):
+    """A benefit in a currency without an FX rate, beside a sound new case."""
+    root = tmp_path_factory.mktemp("money_defect")
+    return _run_with_a_late_case(small_landing, reference_home, root, "08:00", "10:00", fx=True)
+
+
+@pytest.fixture(scope="module")
+def case_defect_run(small_landing, reference_home, tmp_path_factory):
+    """A case resolved two hours before it was opened."""
+    root = tmp_path_factory.mktemp("case_defect")
+    return _run_with_a_late_case(small_landing, reference_home, root, "10:00", "08:00", fx=False)
 
 
 @pytest.mark.integration
-def test_currency_without_fx_rate_fails_the_run_not_the_total(money_and_case_defects_run, reference):
-    code, log, home = money_and_case_defects_run
+def test_currency_without_fx_rate_fails_the_run_not_the_total(money_defect_run, reference):
+    code, log, home = money_defect_run
     assert code == 1, "a benefit that cannot be converted must fail the run"
     # The quiet run's failed dbt step names the failing test.
     assert re.search(r"dbt_models +failed.*\n.*not_null_int_value_tracked_monthly_amount_reporting", log), log
@@ -594,11 +606,14 @@ def test_currency_without_fx_rate_fails_the_run_not_the_total(money_and_case_def
 
 
 @pytest.mark.integration
-def test_case_resolved_before_opened_is_kept_with_a_negative_cycle_time(money_and_case_defects_run):
-    """Not a row defect: int_cases computes it, and only a warn-level dbt test reports it."""
-    _, log, home = money_and_case_defects_run
-    warned = re.search(r"WARN \d+ accepted_range_int_cases_cycle_hours", dbt_log(log))
-    assert warned, "the warn-level test reports it (in the dbt log of the quiet run)"
+def test_case_resolved_before_opened_fails_the_dbt_tests_that_own_the_rule(case_defect_run):
+    """Not a row defect (each event is valid on its own): int_cases computes the case, and its
+    error-severity dbt tests fail the run, so no figure counts it."""
+    code, log, home = case_defect_run
+    assert code == 1, log
+    dbt = dbt_log(log)
+    assert re.search(r"FAIL \d+ int_cases_resolved_not_before_opened", dbt), dbt[-3000:]
+    assert re.search(r"FAIL \d+ accepted_range_int_cases_cycle_hours", dbt), dbt[-3000:]
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         case = con.execute(
             "select is_resolved, cycle_hours from intermediate.int_cases where case_id = 'CASE-RBO'"
@@ -613,8 +628,8 @@ def test_case_resolved_before_opened_is_kept_with_a_negative_cycle_time(money_an
     "failed run marts.fct_case_windows holds the new cases while fct_value_tracked and the KPI facts "
     "(skipped) hold the old data: the marts disagree with each other",
 )
-def test_marts_stay_at_the_last_good_version_when_dbt_fails(money_and_case_defects_run, reference):
-    _, _, home = money_and_case_defects_run
+def test_marts_stay_at_the_last_good_version_when_dbt_fails(money_defect_run, reference):
+    _, _, home = money_defect_run
     marts = {k: v for k, v in snapshot(home.warehouse).items() if k.startswith("marts.")}
     assert_same({k: v for k, v in reference.items() if k.startswith("marts.")}, marts)
 

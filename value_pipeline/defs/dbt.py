@@ -5,7 +5,6 @@ the dbt tree, the warehouse schemas and the asset graph show the same layers.
 """
 
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from contextlib import redirect_stdout
 from functools import cached_property
@@ -26,8 +25,8 @@ from dagster_dbt import (
 from packaging.version import Version
 from pydantic import Field
 
-from value_pipeline.config import DBT_PROJECT_DIR, Settings
-from value_pipeline.dbt_manifest import manifest_is_stale
+from value_pipeline.config import DBT_PROJECT_DIR
+from value_pipeline.dbt_manifest import DBT_EXECUTABLE, manifest_is_stale, target_path
 from value_pipeline.defs.resources import WarehouseResource
 from value_pipeline.engines import TARGETS, current_target
 
@@ -38,10 +37,13 @@ dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
     target=TARGET,
-    target_path=Path("target") if TARGET == "duckdb" else Path("target") / TARGET,
+    target_path=target_path(TARGET),
 )
-# The dbt next to this interpreter, so a venv works without being activated.
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+if manifest_is_stale(dbt_project.manifest_path, DBT_PROJECT_DIR):
+    raise RuntimeError(
+        f"the dbt manifest of target {TARGET} ({dbt_project.manifest_path}) is missing or older than "
+        "the dbt project: run `value-pipeline prepare` (the CLI's run and demo parse it themselves)"
+    )
 
 
 class LocalDbtCliResource(DbtCliResource):
@@ -68,19 +70,6 @@ def dbt_cli_resource() -> DbtCliResource:
         target=TARGET,
         dbt_executable=DBT_EXECUTABLE,
     )
-
-
-def prepare_manifest(force: bool = False) -> None:
-    """Parse the dbt project into target/manifest.json (needed before the definitions load).
-
-    Parsed again when a model, macro or setting changed since: the asset graph is built from it.
-    """
-    if force or manifest_is_stale(dbt_project.manifest_path, DBT_PROJECT_DIR):
-        Settings.from_env().export()
-        dbt_cli_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
-
-
-prepare_manifest()
 
 
 def layer_of(dbt_resource_props: Mapping[str, Any]) -> str:

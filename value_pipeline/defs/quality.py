@@ -1,85 +1,55 @@
-"""Great Expectations suites (``expectations/``) as blocking Dagster asset checks.
+"""Great Expectations anomaly checks: does the latest delivery or month look like its history?
 
-* One check per raw contract asset: its landing suite on the rows the latest load accepted. A failure
-  means the loader let a bad row through; it blocks the dbt step, which reads every raw table.
-* One check per mart or intermediate suite, attached to the model's asset. dbt builds many models in
-  one step, so a check cannot stop the other models of its own step; instead the suites of one dbt
-  step run together in one check step, and any failure fails that step. Every later step that reads
-  one of its models is then skipped: for the ``dbt_models`` step that is the statistics asset (through
-  int_value_chain_observations), the value-chain and lifecycle marts after it and the publish asset;
-  for the ``dbt_statistics_marts`` step, the publish asset. docs/quality_checks.md lists what each
-  check blocks. A suite naming a built-at column validates the rows built since it last passed
-  (``validate_model``).
+GX owns the rules that neither the landing contracts (enforced row by row when a file lands) nor
+the dbt tests (model rules) express well: a learned band per metric (``quality/anomalies.py``).
+
+* ``raw/<event source>``: each checked partition of the latest load, its row count and the share
+  of rows leaving each optional column empty.
+* ``marts/fct_kpi_monthly``: the latest two months of every KPI series.
+
+Both read small profiles computed inside the warehouse (one grouped scan, or the monthly mart) and
+hand GX a frame of a few dozen rows. An anomaly is a reason to look, not proof of a wrong number: the
+checks warn (severity WARN, not blocking) and list the rows outside their band with the band.
+docs/quality_checks.md says which owner blocks what.
 """
 
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 import duckdb
+import pandas as pd
 
 from value_pipeline.config import PROJECT_ROOT
 from value_pipeline.contracts import Contract, load_contracts
-from value_pipeline.defs.dbt import dbt_models, dbt_statistics_marts
 from value_pipeline.defs.resources import WarehouseResource
-from value_pipeline.landing.loader import REFERENCE_TABLES
-from value_pipeline.quality.expectations import (
-    SuiteResult,
-    checked_suites,
-    landing_suite_name,
-    load_suite,
-    suite_parameters,
-    suite_path,
-    validate_model,
-    validate_table,
+from value_pipeline.quality.anomalies import (
+    checked_partitions,
+    kpi_anomaly_frame,
+    profile_since,
+    source_anomaly_frame,
+    source_profile_sql,
 )
+from value_pipeline.quality.expectations import SuiteResult, load_suite, suite_path, validate
 
-CHECK_NAME = "gx_suite"
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )
+CHECK_NAME = "gx_within_learned_band"
+KPI_MONTHLY = dg.AssetKey(["marts", "fct_kpi_monthly"])
 
 
-def _parameters(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    references = {
-        name: [row[0] for row in con.execute(f"select id from {sql}").fetchall()]
-        for name, sql in REFERENCE_TABLES.items()
-        if _table_exists(con, f"raw.registry_{name}")
-    }
-    return suite_parameters(datetime.now(UTC).replace(tzinfo=None), references)
-
-
-def run_suite(con: duckdb.DuckDBPyConnection, suite: Mapping, table: str, where: str = "true") -> SuiteResult:
-    """Validate the rows of ``table`` matching ``where`` (in chunks of bounded size)."""
-    return validate_table(con, suite, table, where, _parameters(con))
-
-
-def check_result(
-    result: SuiteResult, asset_key: dg.AssetKey | None = None, **extra: Any
-) -> dg.AssetCheckResult:
-    """The suite's outcome as an ERROR-severity check result with its failures and sample rows."""
+def check_result(result: SuiteResult, frame: pd.DataFrame, **extra: Any) -> dg.AssetCheckResult:
+    """The suite's outcome as a WARN-severity result: failing rows, their bands, what was judged."""
+    judged = int(frame["low"].notna().sum())
     return dg.AssetCheckResult(
-        asset_key=asset_key,
-        check_name=CHECK_NAME if asset_key else None,
         passed=result.success,
-        severity=dg.AssetCheckSeverity.ERROR,
+        severity=dg.AssetCheckSeverity.WARN,
         description=None
         if result.success
-        else f"{len(result.failures)} expectation(s) of {result.suite} failed",
+        else f"{sum(f.unexpected_count or 0 for f in result.failures)} value(s) outside their learned band",
         metadata={
             "suite": dg.MetadataValue.path(str(suite_path(result.suite).relative_to(PROJECT_ROOT))),
-            "rows_validated": result.rows,
-            "expectations_evaluated": result.evaluated,
-            "expectations_failed": len(result.failures),
-            "unexpected_values": sum(f.unexpected_count or 0 for f in result.failures),
+            "values_checked": result.rows,
+            "values_with_a_band": judged,
+            "values_still_learning": result.rows - judged,
+            "values_outside_band": sum(f.unexpected_count or 0 for f in result.failures),
             "failing_expectations": dg.MetadataValue.md(result.failures_markdown()),
             "sample_rows": dg.MetadataValue.md(result.samples_markdown()),
             "validation_seconds": round(result.seconds, 3),
@@ -88,92 +58,64 @@ def check_result(
     )
 
 
-def _landing_check(contract: Contract) -> dg.AssetChecksDefinition:
-    suite_name = landing_suite_name(contract)
-    table = f"raw.{contract.raw_table}"
+def source_anomalies(con: duckdb.DuckDBPyConnection, contract: Contract) -> dg.AssetCheckResult:
+    """The anomaly suite on the newest partitions of the source's latest load."""
+    loaded = [
+        row[0]
+        for row in con.execute(
+            "select distinct _partition_date from raw.load_audit where _batch_id = "
+            "(select arg_max(_batch_id, _loaded_at) from raw.load_audit where source = ?)",
+            [contract.name],
+        ).fetchall()
+        if row[0] is not None
+    ]
+    checked = checked_partitions(loaded)
+    if not checked:
+        return dg.AssetCheckResult(passed=True, metadata={"note": "nothing loaded yet"})
+    optional = [c.target for c in contract.columns if not c.required]
+    sql = source_profile_sql(f"raw.{contract.raw_table}", optional, profile_since(checked))
+    frame = source_anomaly_frame(con.execute(sql).df(), checked)
+    result = validate(frame, load_suite("anomaly__source_profile"))
+    return check_result(result, frame, partitions=f"{min(checked)} .. {max(checked)}")
 
+
+def _source_check(contract: Contract) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(["raw", contract.raw_table]),
         name=CHECK_NAME,
-        blocking=True,
+        blocking=False,
         description=(
-            f"GX suite expectations/{suite_name}.json (generated from the contract) on the rows the "
-            "latest load accepted."
+            "GX suite expectations/anomaly__source_profile.json: the latest load's newest partitions, "
+            "their row count and empty shares of optional columns, within the bands learned from history."
         ),
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
-            latest = (
-                con.execute(
-                    "select _batch_id from raw.load_audit where source = ? order by _loaded_at desc limit 1",
-                    [contract.name],
-                ).fetchone()
-                if _table_exists(con, "raw.load_audit")
-                else None
-            )
-            if latest is None or not _table_exists(con, table):
-                return dg.AssetCheckResult(passed=True, metadata={"note": "nothing loaded yet"})
-            result = run_suite(con, load_suite(suite_name), table, f"_batch_id = '{latest[0]}'")
-        return check_result(result, batch_id=latest[0])
+            return source_anomalies(con, contract)
 
     return _check
 
 
-def _model_checks(step: dg.AssetsDefinition, suites: list[dict]) -> dg.AssetChecksDefinition:
-    """One check step for the suites of the models one dbt step builds."""
-    by_key = {dg.AssetKey(s["meta"]["asset_key"]): s for s in suites}
-
-    @dg.multi_asset_check(
-        specs=[
-            dg.AssetCheckSpec(
-                CHECK_NAME,
-                asset=key,
-                blocking=True,
-                description=f"GX suite expectations/{suite['name']}.json: {suite['meta']['description']}",
-            )
-            for key, suite in by_key.items()
-        ],
-        name=f"gx_{step.node_def.name}",
-        can_subset=True,
-    )
-    def _checks(
-        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> Iterator[dg.AssetCheckResult]:
-        selected = sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string())
-        # The validation marks stay in the local DuckDB file on every target (run bookkeeping).
-        with (
-            warehouse.connect() as audit,
-            warehouse.read_copy([by_key[key.asset_key]["meta"]["table"] for key in selected]) as con,
-        ):
-            parameters = _parameters(con)
-            for check_key in selected:
-                suite = by_key[check_key.asset_key]
-                result, since = validate_model(con, audit, suite, parameters)
-                scope = f"rows built after {since}" if since else "every row"
-                context.log.info(
-                    f"{suite['name']}: {result.evaluated} expectations on {result.rows} rows ({scope}), "
-                    f"{len(result.failures)} failed ({result.seconds:.2f}s)"
-                )
-                yield check_result(result, check_key.asset_key, validated=scope)
-
-    return _checks
+@dg.asset_check(
+    asset=KPI_MONTHLY,
+    name=CHECK_NAME,
+    blocking=False,
+    description=(
+        "GX suite expectations/anomaly__kpi_monthly.json: each KPI series' latest two months within "
+        "the band learned from the six months before."
+    ),
+)
+def kpi_months_within_learned_band(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """The KPI series' latest months against their history (suppressed and empty months left out)."""
+    with warehouse.read_copy(["marts.fct_kpi_monthly"]) as con:
+        monthly = con.execute(
+            "select kpi_id, scope_type, scope_id, period_start as month_start, value "
+            "from marts.fct_kpi_monthly where value is not null and not is_suppressed"
+        ).df()
+    frame = kpi_anomaly_frame(monthly)
+    return check_result(validate(frame, load_suite("anomaly__kpi_monthly")), frame)
 
 
-def model_checks() -> list[dg.AssetChecksDefinition]:
-    """The check steps of the hand-written suites, one per dbt step; a suite of no dbt model fails."""
-    suites = checked_suites()
-    steps = (dbt_models, dbt_statistics_marts)
-    if orphans := [
-        s["name"] for s in suites if not any(dg.AssetKey(s["meta"]["asset_key"]) in st.keys for st in steps)
-    ]:
-        raise ValueError(f"suites of no dbt model: {orphans}")
-    return [
-        _model_checks(step, mine)
-        for step in steps
-        if (mine := [s for s in suites if dg.AssetKey(s["meta"]["asset_key"]) in step.keys])
-    ]
+source_checks = [_source_check(c) for c in load_contracts().values() if c.is_event_source]
 
-
-landing_checks = [_landing_check(c) for c in load_contracts().values()]
-
-defs = dg.Definitions(asset_checks=[*landing_checks, *model_checks()])
+defs = dg.Definitions(asset_checks=[*source_checks, kpi_months_within_learned_band])

@@ -1,7 +1,18 @@
--- The FX rate of each delivered currency for each month of the reporting span: the latest rate
--- dated on or before the month's first day (no row for a month before the currency's first rate).
+-- The FX rate of each delivered currency for each month a figure is converted in (the months of the
+-- reporting span, of the Finance benefits, of the action costs and of the value chains' action
+-- starts): the latest rate dated on or before the month's first day (no row for a month before the
+-- currency's first rate). The one place the FX rule lives: value tracked, action costs, the value
+-- chains' unit values and the pain-to-value map all read it.
 with months as (
     select distinct month_start from {{ ref('int_reporting_days') }}
+    union
+    select distinct {{ month_start('period_month') }} as month_start from {{ ref('stg_finance__benefits') }}
+    union
+    select distinct {{ month_start('incurred_on') }} as month_start from {{ ref('stg_finance__action_costs') }}
+    union
+    select distinct {{ month_start('action_start_date') }} as month_start
+    from {{ ref('stg_registry__value_chains') }}
+    where action_start_date is not null
 ),
 
 fx_rates as (

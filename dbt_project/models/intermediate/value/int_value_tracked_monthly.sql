@@ -1,5 +1,5 @@
 -- Each Finance benefit row (use case x month x benefit type x status) converted to the reporting
--- currency: money at the FX rate in force on the month's first day, hours at the hourly cost of
+-- currency: money at the FX rate in force on the month's first day (int_fx_rates_monthly), hours at the hourly cost of
 -- the use case's primary team in force on that day, converted from the cost's currency.
 with benefits as (
     select
@@ -17,7 +17,7 @@ cost_rates as (
 ),
 
 fx_rates as (
-    select * from {{ ref('stg_finance__fx_rates') }}
+    select * from {{ ref('int_fx_rates_monthly') }}
 ),
 
 reporting_period as (
@@ -72,31 +72,6 @@ benefits_costed as (
             and cost_rate_candidates.rate_rank = 1
 ),
 
-currency_months as (
-    select distinct
-        source_currency,
-        month_start
-    from benefits_costed
-),
-
--- FX rate of a currency for a month: the latest rate_date on or before the month start.
-fx_candidates as (
-    select
-        needed.source_currency,
-        needed.month_start,
-        fx_rates.rate_to_reporting,
-        fx_rates.rate_date,
-        row_number() over (
-            partition by needed.source_currency, needed.month_start
-            order by fx_rates.rate_date desc
-        ) as rate_rank
-    from currency_months as needed
-    inner join fx_rates
-        on
-            needed.source_currency = fx_rates.currency
-            and needed.month_start >= fx_rates.rate_date
-),
-
 converted as (
     select
         benefits_costed.*,
@@ -104,19 +79,18 @@ converted as (
         -- The reporting currency converts at exactly 1, whatever the FX file says.
         case
             when benefits_costed.source_currency = reporting_period.reporting_currency then 1.0
-            else fx_candidates.rate_to_reporting
+            else fx_rates.rate_to_reporting
         end as fx_rate,
         case
             when benefits_costed.source_currency = reporting_period.reporting_currency then null
-            else fx_candidates.rate_date
+            else fx_rates.rate_date
         end as fx_rate_date
     from benefits_costed
     cross join reporting_period
-    left join fx_candidates
+    left join fx_rates
         on
-            benefits_costed.source_currency = fx_candidates.source_currency
-            and benefits_costed.month_start = fx_candidates.month_start
-            and fx_candidates.rate_rank = 1
+            benefits_costed.source_currency = fx_rates.currency
+            and benefits_costed.month_start = fx_rates.month_start
 )
 
 select

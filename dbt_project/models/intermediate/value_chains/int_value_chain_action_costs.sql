@@ -1,6 +1,7 @@
 -- Finance action costs of each registry value chain (rows whose value_chain_id is the chain's
--- action_cost_ref), converted to the reporting currency with the rule used for benefits: the FX
--- rate with the latest rate_date on or before the first day of the month the cost was incurred in.
+-- action_cost_ref), converted to the reporting currency with the rule used for benefits
+-- (int_fx_rates_monthly): the FX rate with the latest rate_date on or before the first day of the
+-- month the cost was incurred in.
 with value_chains as (
     select * from {{ ref('stg_registry__value_chains') }}
 ),
@@ -13,7 +14,7 @@ action_costs as (
 ),
 
 fx_rates as (
-    select * from {{ ref('stg_finance__fx_rates') }}
+    select * from {{ ref('int_fx_rates_monthly') }}
 ),
 
 reporting_period as (
@@ -35,24 +36,6 @@ chain_costs as (
     inner join action_costs on value_chains.action_cost_ref = action_costs.value_chain_id
 ),
 
-fx_candidates as (
-    select
-        chain_costs.value_chain_id,
-        chain_costs.source_file,
-        chain_costs.source_line,
-        fx_rates.rate_to_reporting,
-        fx_rates.rate_date,
-        row_number() over (
-            partition by chain_costs.value_chain_id, chain_costs.source_file, chain_costs.source_line
-            order by fx_rates.rate_date desc
-        ) as rate_rank
-    from chain_costs
-    inner join fx_rates
-        on
-            chain_costs.currency = fx_rates.currency
-            and chain_costs.cost_month >= fx_rates.rate_date
-),
-
 converted as (
     select
         chain_costs.*,
@@ -60,20 +43,18 @@ converted as (
         -- The reporting currency converts at exactly 1, whatever the FX file says.
         case
             when chain_costs.currency = reporting_period.reporting_currency then 1.0
-            else fx_candidates.rate_to_reporting
+            else fx_rates.rate_to_reporting
         end as fx_rate,
         case
             when chain_costs.currency = reporting_period.reporting_currency then null
-            else fx_candidates.rate_date
+            else fx_rates.rate_date
         end as fx_rate_date
     from chain_costs
     cross join reporting_period
-    left join fx_candidates
+    left join fx_rates
         on
-            chain_costs.value_chain_id = fx_candidates.value_chain_id
-            and chain_costs.source_file = fx_candidates.source_file
-            and chain_costs.source_line = fx_candidates.source_line
-            and fx_candidates.rate_rank = 1
+            chain_costs.currency = fx_rates.currency
+            and chain_costs.cost_month = fx_rates.month_start
 )
 
 select

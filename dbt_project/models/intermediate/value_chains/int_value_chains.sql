@@ -1,6 +1,7 @@
 -- One row per registry value chain (rejected chains are not here): the registry design with its
--- team counts, the unit value in reporting currency (FX rate with the latest rate_date on or before
--- the first day of the action's start month) and the action's total cost in reporting currency.
+-- team counts, the unit value in reporting currency (int_fx_rates_monthly: the FX rate with the
+-- latest rate_date on or before the first day of the action's start month) and the action's total
+-- cost in reporting currency.
 with value_chains as (
     select * from {{ ref('stg_registry__value_chains') }}
 ),
@@ -14,7 +15,7 @@ action_costs as (
 ),
 
 fx_rates as (
-    select * from {{ ref('stg_finance__fx_rates') }}
+    select * from {{ ref('int_fx_rates_monthly') }}
 ),
 
 reporting_period as (
@@ -42,22 +43,6 @@ cost_totals as (
     group by value_chain_id
 ),
 
-unit_value_fx_candidates as (
-    select
-        value_chains.value_chain_id,
-        fx_rates.rate_to_reporting,
-        fx_rates.rate_date,
-        row_number() over (
-            partition by value_chains.value_chain_id
-            order by fx_rates.rate_date desc
-        ) as rate_rank
-    from value_chains
-    inner join fx_rates
-        on
-            value_chains.unit_value_currency = fx_rates.currency
-            and {{ month_start('value_chains.action_start_date') }} >= fx_rates.rate_date
-),
-
 joined as (
     select
         value_chains.*,
@@ -72,16 +57,16 @@ joined as (
         case
             when value_chains.unit_value_currency is null then null
             when value_chains.unit_value_currency = reporting_period.reporting_currency then 1.0
-            else unit_value_fx_candidates.rate_to_reporting
+            else fx_rates.rate_to_reporting
         end as unit_value_fx_rate
     from value_chains
     cross join reporting_period
     left join team_counts on value_chains.value_chain_id = team_counts.value_chain_id
     left join cost_totals on value_chains.value_chain_id = cost_totals.value_chain_id
-    left join unit_value_fx_candidates
+    left join fx_rates
         on
-            value_chains.value_chain_id = unit_value_fx_candidates.value_chain_id
-            and unit_value_fx_candidates.rate_rank = 1
+            value_chains.unit_value_currency = fx_rates.currency
+            and {{ month_start('value_chains.action_start_date') }} = fx_rates.month_start
 )
 
 select
