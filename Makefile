@@ -31,7 +31,7 @@ lint: install
 test: lint
 	$(BIN)/pytest -q -n 2 --durations=10
 
-# Benchmarks at enterprise volume (not part of `make test`): docs/benchmarks.md.
+# Benchmarks at enterprise volume (not part of `make test`): docs/benchmarks.md, bench/README.md.
 SIZES ?= 1000000 10000000 50000000
 RUNS ?= 3
 bench: install

@@ -1,1 +1,1 @@
-"""Benchmarks of the nightly job at enterprise volume (``make bench``); see docs/benchmarks.md."""
+"""Benchmarks of the nightly job at enterprise volume: docs/benchmarks.md, bench/README.md."""

@@ -15,7 +15,8 @@ measures, each run in a fresh process with the peak RSS of its whole process tre
   measured) from the landing without that day: new events, cases resolved and reopened, a new
   reporting day, as in a real night. Parsed beforehand as for D.
 
-Results go to bench/results.json; docs/benchmarks.md and docs/img/benchmarks.png are regenerated.
+Results go to bench/results.json; docs/benchmarks.md (one page), bench/README.md (the full write-up)
+and docs/img/benchmarks.png are regenerated.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ DBT_DIR = ROOT / "dbt_project"
 RESULTS = ROOT / "bench" / "results.json"
 ANALYSIS = ROOT / "bench" / "analysis.md"
 DOC = ROOT / "docs" / "benchmarks.md"
+FULL = ROOT / "bench" / "README.md"
 CHART = ROOT / "docs" / "img" / "benchmarks.png"
 PY = sys.executable
 DBT = str(Path(sys.executable).parent / "dbt")
@@ -421,15 +423,15 @@ def cmd_measure(args: argparse.Namespace) -> int:
     results_path.write_text(json.dumps(results, indent=2))
     from bench.report import write_report
 
-    write_report(results, DOC, CHART, ANALYSIS)
-    log(f"wrote {results_path}, {DOC} and {CHART}")
+    write_report(results, DOC, FULL, CHART, ANALYSIS)
+    log(f"wrote {results_path}, {DOC}, {FULL} and {CHART}")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from bench.report import write_report
 
-    write_report(json.loads(RESULTS.read_text()), DOC, CHART, ANALYSIS)
+    write_report(json.loads(RESULTS.read_text()), DOC, FULL, CHART, ANALYSIS)
     return 0
 
 
@@ -445,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     measure.add_argument("--results", default=str(RESULTS))
     measure.add_argument("--no-overheads", dest="overheads", action="store_false")
     measure.set_defaults(func=cmd_measure)
-    report = sub.add_parser("report", help="regenerate docs/benchmarks.md from bench/results.json")
+    report = sub.add_parser("report", help="regenerate docs/benchmarks.md and bench/README.md")
     report.set_defaults(func=cmd_report)
     floor = sub.add_parser("floor", help=argparse.SUPPRESS)
     floor.add_argument("--plan", required=True)
