@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test lint ui bench compile-cloud clean
+.PHONY: install demo test lint ui bench compile-cloud wheel clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,5 +52,10 @@ $(CLOUD_VENV)/.installed-stamp:
 compile-cloud: $(CLOUD_VENV)/.installed-stamp
 	$(CLOUD_VENV)/bin/python scripts/compile_cloud_targets.py
 
+# A wheel that runs without the checkout: the dbt project, the GX suites and the assets go inside the
+# package (value_pipeline/_bundled), dbt's build output outside it (the home). dist/value_pipeline-*.whl
+wheel: install
+	$(BIN)/python scripts/build_wheel.py dist
+
 clean:
-	rm -rf data .dagster_home dbt_project/target dbt_project/logs
+	rm -rf data .dagster_home dbt_project/target dbt_project/logs dist build value_pipeline/_bundled

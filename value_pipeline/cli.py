@@ -19,7 +19,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from value_pipeline.config import DEFAULT_START_DATE, PROJECT_ROOT, Settings, project_env
+from value_pipeline.config import (
+    DEFAULT_START_DATE,
+    Settings,
+    default_dagster_home,
+    project_env,
+)
 
 # Wide tables when the output is a file or a CI log; a terminal keeps its own width.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -50,7 +55,7 @@ def _configure(landing: Path | None) -> Settings:
         os.environ["VALUE_PIPELINE_LANDING"] = str(landing.resolve())
     derived = project_env(os.environ)
     os.environ.update(derived)
-    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))
+    os.environ.setdefault("DAGSTER_HOME", str(default_dagster_home()))
     from value_pipeline.instance import write_instance_yaml
 
     write_instance_yaml(Path(os.environ["DAGSTER_HOME"]))

@@ -10,14 +10,20 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+# A source checkout keeps the dbt project, the GX suites and the assets beside the package; a wheel
+# carries them inside it (``value_pipeline/_bundled``, copied in by ``make wheel``, docs/operations.md).
+IS_CHECKOUT = (PACKAGE_DIR.parent / "dbt_project" / "dbt_project.yml").is_file()
+PROJECT_ROOT = PACKAGE_DIR.parent if IS_CHECKOUT else PACKAGE_DIR / "_bundled"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DEMO_REGISTRY = PROJECT_ROOT / "assets" / "registry" / "demo_registry.yml"
 # DuckDB's memory limit for every connection the product opens (and dbt's, in profiles.yml):
 # beyond it DuckDB spills. 2 GB keeps a 50M-event build's process tree under 4 GB (3.17 GiB measured:
 # dbt 2.43, the Dagster process 0.70; with 3 GB: 4.21 GiB, 1,691 s instead of 2,330 s; docs/benchmarks.md).
 DUCKDB_MEMORY_LIMIT = "2GB"
-DEFAULT_HOME = PROJECT_ROOT / "data"
+# Where data, warehouse and reports go unless VALUE_PIPELINE_HOME says: the checkout's data/, or for
+# an installed wheel data/ in the folder the command runs in (the package's own folder stays read-only).
+DEFAULT_HOME = (PROJECT_ROOT if IS_CHECKOUT else Path.cwd()) / "data"
 DEFAULT_START_DATE = date(2025, 1, 1)
 # What a landing root of its own gets a folder of its own for (docs/own_data.md, "One home per landing").
 PROJECT_PATHS = {
@@ -72,6 +78,12 @@ class Settings:
         """Publish the paths to child processes (dbt reads the warehouse path from its profile)."""
         os.environ["VALUE_PIPELINE_WAREHOUSE"] = str(self.warehouse_path)
         os.environ["VALUE_PIPELINE_LANDING"] = str(self.landing_root)
+
+
+def default_dagster_home() -> Path:
+    """The Dagster instance's folder unless DAGSTER_HOME says: the checkout's ``.dagster_home``, or
+    for an installed wheel ``dagster_home`` in the home."""
+    return PROJECT_ROOT / ".dagster_home" if IS_CHECKOUT else Settings.from_env().home / "dagster_home"
 
 
 def project_home(landing_root: Path) -> Path:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from value_pipeline.config import DBT_PROJECT_DIR, Settings
+from value_pipeline.config import DBT_PROJECT_DIR, IS_CHECKOUT, Settings
 
 # The dbt next to this interpreter, so a venv works without being activated.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
@@ -37,9 +37,16 @@ def manifest_is_stale(manifest: Path, project_dir: Path) -> bool:
 
 
 def target_path(target: str) -> Path:
-    """Where dbt writes its output for ``target``, relative to the project: each target parses into
-    its own folder, since switching the target re-renders the contracts' per-engine types."""
-    return Path("target") if target == "duckdb" else Path("target") / target
+    """Where dbt writes its output for ``target``: each target parses into its own folder, since
+    switching the target re-renders the contracts' per-engine types. In a checkout it is the
+    project's ``target/``; an installed wheel writes under the home, never into the package."""
+    folder = Path("target") if IS_CHECKOUT else Settings.from_env().home / "dbt" / "target"
+    return folder if target == "duckdb" else folder / target
+
+
+def log_args() -> list[str]:
+    """dbt's ``--log-path`` where the project folder is not to be written (an installed wheel)."""
+    return [] if IS_CHECKOUT else ["--log-path", str(Settings.from_env().home / "dbt" / "logs")]
 
 
 def manifest_path(target: str) -> Path:
@@ -58,7 +65,7 @@ def prepare_manifest(settings: Settings, target: str, force: bool = False) -> bo
     }
     command = [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR)]
     command += ["--profiles-dir", str(DBT_PROJECT_DIR), "--target", target]
-    command += ["--target-path", str(target_path(target))]
+    command += ["--target-path", str(target_path(target)), *log_args()]
     parsed = subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
     if parsed.returncode != 0:
         raise RuntimeError(f"dbt parse failed for target {target}:\n{parsed.stdout}{parsed.stderr}")

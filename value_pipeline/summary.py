@@ -10,14 +10,14 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from value_pipeline.config import DBT_PROJECT_DIR, Settings
+from value_pipeline.config import Settings
 from value_pipeline.contracts import load_contracts
+from value_pipeline.dbt_manifest import manifest_path
 from value_pipeline.engines import current_target
 from value_pipeline.lifecycle import LIFECYCLE_TABLE_HEADER, lifecycle_summary
 from value_pipeline.serving import published_locations
 from value_pipeline.value_chains import value_chain_table_rows
 
-MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 STATUS_STYLE = {"achieved": "bold green", "on_track": "green", "at_risk": "yellow", "off_track": "red"}
 
 
@@ -85,7 +85,7 @@ def print_summary(settings: Settings, console: Console) -> None:
                 "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
             ).fetchall()
         ]
-        no_data, empty = empty_for_want_of_data(con, json.loads(MANIFEST.read_text()))
+        no_data, empty = empty_for_want_of_data(con, json.loads(manifest_path(current_target()).read_text()))
     print_empty(no_data, empty, console)
     if not rows:
         console.print("[yellow]The scorecard is empty: no KPI rows were built.[/]")

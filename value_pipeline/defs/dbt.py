@@ -26,7 +26,7 @@ from packaging.version import Version
 from pydantic import Field
 
 from value_pipeline.config import DBT_PROJECT_DIR
-from value_pipeline.dbt_manifest import DBT_EXECUTABLE, manifest_is_stale, target_path
+from value_pipeline.dbt_manifest import DBT_EXECUTABLE, log_args, manifest_is_stale, target_path
 from value_pipeline.defs.resources import WarehouseResource
 from value_pipeline.engines import TARGETS, current_target
 
@@ -140,7 +140,7 @@ def _build(
     # Unit tests check the models' SQL on fixed inputs, so they run where the SQL changes (`make
     # test`: tests/portability builds every engine with them), not in every nightly run, where
     # each waited before its model on the critical path (dbt's advice for production builds).
-    args += ["--exclude-resource-type", "unit_test"]
+    args += ["--exclude-resource-type", "unit_test", *log_args()]
     # A fixed target path keeps partial parsing and stops per-run folders from piling up.
     invocation = dbt.cli(args, context=context, target_path=dbt_project.target_path / "dagster")
     # A run killed with SIGKILL cannot stop its dbt; the next run does (run_lock.py).

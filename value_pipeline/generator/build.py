@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from value_pipeline.config import DEMO_REGISTRY
 from value_pipeline.generator import finance, observations, people, workflow, writers
 from value_pipeline.generator import profiles as p
 from value_pipeline.generator.registry_view import RegistryView, ValueChain, read_registry
 
-DEFAULT_REGISTRY = Path(__file__).resolve().parents[2] / "assets" / "registry" / "demo_registry.yml"
+DEFAULT_REGISTRY = DEMO_REGISTRY
 MIN_DAYS = 120
 TOLERANCE_STANDARD_ERRORS = 4.0
 REDELIVERED_EVENTS = 20
@@ -705,8 +706,9 @@ def _warehouse_chain_truth(vc: ValueChain, portfolio, shifts, cases: workflow.Ca
                 "expected_mean_cycle_hours": p.expected_mean_cycle_hours(profile, float(multipliers[0]))
                 if multipliers.size == 1
                 else None,
-                "sample_mean_cycle_hours": float(sample.mean()),
-                "sample_variance": float(sample.var(ddof=1)),
+                # An empty cell (a planned chain's post window after the data) has no moments.
+                "sample_mean_cycle_hours": float(sample.mean()) if sample.size else None,
+                "sample_variance": float(sample.var(ddof=1)) if sample.size > 1 else None,
             }
 
     if any(cell["resolved_cases"] == 0 for name, cell in cells.items() if name.endswith("_post")):
