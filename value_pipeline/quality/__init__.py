@@ -1,1 +1,2 @@
-"""Data-quality gates: Great Expectations suites (``expectations/``) and the code that runs them."""
+"""Anomaly checks: learned bands (``anomalies.py``) judged by Great Expectations suites
+(``expectations/``, run by ``expectations.py``)."""
