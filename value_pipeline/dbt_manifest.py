@@ -36,17 +36,22 @@ def manifest_is_stale(manifest: Path, project_dir: Path) -> bool:
     )
 
 
+def _output_root() -> Path:
+    """Where an installed wheel's dbt writes (the home): never into the package's own folder."""
+    return Settings.from_env().home / "dbt"
+
+
 def target_path(target: str) -> Path:
     """Where dbt writes its output for ``target``: each target parses into its own folder, since
     switching the target re-renders the contracts' per-engine types. In a checkout it is the
-    project's ``target/``; an installed wheel writes under the home, never into the package."""
-    folder = Path("target") if IS_CHECKOUT else Settings.from_env().home / "dbt" / "target"
+    project's ``target/``; an installed wheel writes under the home."""
+    folder = Path("target") if IS_CHECKOUT else _output_root() / "target"
     return folder if target == "duckdb" else folder / target
 
 
 def log_args() -> list[str]:
     """dbt's ``--log-path`` where the project folder is not to be written (an installed wheel)."""
-    return [] if IS_CHECKOUT else ["--log-path", str(Settings.from_env().home / "dbt" / "logs")]
+    return [] if IS_CHECKOUT else ["--log-path", str(_output_root() / "logs")]
 
 
 def manifest_path(target: str) -> Path:
