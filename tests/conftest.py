@@ -36,6 +36,9 @@ def pytest_configure(config):
 # pytest-xdist worker (make test: -n 2), in collection order; every other module runs whole on one
 # worker too (its tests may share a server or build on each other).
 SESSION_SUITES = ("integration", "portability", "reliability")
+# Modules inside a session suite that use none of its session fixtures (each builds its own warehouses
+# in tmp_path): scheduled alone, so the worker that is free takes them and the two share the load.
+STANDALONE = {"tests/integration/test_incremental.py", "tests/integration/test_selection.py"}
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown when xdist is not loaded
@@ -48,6 +51,8 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
             parts = path.split("/")
+            if path in STANDALONE:
+                return path
             return parts[1] if len(parts) > 2 and parts[1] in SESSION_SUITES else path
 
     return SuiteScheduling(config, log)

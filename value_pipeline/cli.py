@@ -164,10 +164,18 @@ def _partition_range(landing: Path) -> tuple[str, str]:
     return dates[0].isoformat(), dates[-1].isoformat()
 
 
-def run_job(settings: Settings, partition: str | None, full_refresh: bool = False, verbose: bool = False):
+def run_job(
+    settings: Settings,
+    partition: str | None,
+    full_refresh: bool = False,
+    verbose: bool = False,
+    everything: bool = False,
+):
     """Execute the job in this process, recorded in the Dagster instance (DAGSTER_HOME);
-    ``full_refresh`` rebuilds the incremental dbt models from every raw row. Quiet unless ``verbose``:
-    one line per step, dbt's stream in a log file (value_pipeline/progress.py).
+    ``full_refresh`` rebuilds the incremental dbt models from every raw row. A run of one day
+    materializes what the changed sources feed (defs/selection.py) unless ``everything`` or
+    ``full_refresh``. Quiet unless ``verbose``: one line per step, dbt's stream in a log file
+    (value_pipeline/progress.py).
 
     Returns the ExecuteInProcessResult (``.success`` tells whether every step and blocking check passed).
     """
@@ -177,6 +185,7 @@ def run_job(settings: Settings, partition: str | None, full_refresh: bool = Fals
     # The definitions are built from the parsed project: parse it first when a model changed.
     prepare_manifest(settings, current_target())
     from value_pipeline.definitions import defs
+    from value_pipeline.defs.selection import plan_run
     from value_pipeline.instance import open_instance
 
     job = defs.resolve_job_def("value_pipeline_job")
@@ -203,16 +212,36 @@ def run_job(settings: Settings, partition: str | None, full_refresh: bool = Fals
     if dbt_log is not None:
         console.print(f"One line per step below; dbt's log: {dbt_log} (--verbose streams everything)")
     with open_instance() as instance:
+        days = [date.fromisoformat(partition)] if partition and not (everything or full_refresh) else None
+        plan = plan_run(instance, settings, days, defs.resolve_asset_graph())
+        tags |= plan.tags
+        _print_plan(plan)
+        if not plan.everything:
+            job = job.get_subset(asset_selection=set(plan.assets), asset_check_selection=set(plan.checks))
         result = job.execute_in_process(
             instance=instance,
             tags=tags,
             raise_on_error=False,
             run_id=run_id,
-            run_config=run_config(full_refresh, verbose, dbt_log),
+            run_config=run_config(full_refresh, verbose, dbt_log, steps=job.graph.node_dict),
         )
     status = "[green]succeeded[/]" if result.success else "[red]failed[/]"
     console.print(f"Run {result.run_id} {status}")
     return result
+
+
+def _print_plan(plan) -> None:
+    """What the run materializes: everything, or the changed sources and what they feed."""
+    if plan.everything:
+        console.print(f"Materializing every asset: {plan.why}")
+        return
+    selected = f"{len(plan.assets)} assets, {len(plan.checks)} checks selected"
+    table = Table(title=f"Sources of this run ({selected})")
+    for column in ("source", "selected", "why"):
+        table.add_column(column)
+    for change in plan.sources:
+        table.add_row(change.source, "yes" if change.changed else "no", change.why)
+    console.print(table)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -225,7 +254,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if partition is None:
         _partition_range(settings.landing_root)
     verbose = getattr(args, "verbose", False)
-    ok = run_job(settings, partition, full_refresh=args.full_refresh, verbose=verbose).success
+    ok = run_job(
+        settings, partition, full_refresh=args.full_refresh, verbose=verbose, everything=args.all
+    ).success
     if ok:
         from value_pipeline.summary import print_summary
 
@@ -368,6 +399,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-refresh",
         action="store_true",
         help="rebuild the incremental dbt models from every raw row (after a change of their definition)",
+    )
+    run.add_argument(
+        "--all",
+        action="store_true",
+        help="with --partition: materialize every asset, not only what the changed sources feed",
     )
     run.set_defaults(func=cmd_run)
 

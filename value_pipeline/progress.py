@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Collection
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,14 +25,17 @@ def dbt_log_path(warehouse_path: Path, run_id: str) -> Path:
     return warehouse_path.parent / "logs" / run_id / "dbt.log"
 
 
-def run_config(full_refresh: bool, verbose: bool, dbt_log: Path | None) -> dict[str, Any]:
+def run_config(
+    full_refresh: bool, verbose: bool, dbt_log: Path | None, steps: Collection[str] = DBT_STEPS
+) -> dict[str, Any]:
     """The CLI's run configuration: the progress logger (or, ``verbose``, Dagster's console logger at
-    INFO) and each dbt step's full-refresh switch and log file (none when ``verbose``)."""
+    INFO) and each dbt step's full-refresh switch and log file (none when ``verbose``); ``steps``: the
+    dbt steps the run has (a run that selects what changed may have none)."""
     loggers = {"console": {"config": {"log_level": "INFO"}}} if verbose else {"progress": {}}
     step = {"full_refresh": full_refresh}
     if not verbose and dbt_log is not None:
         step["log_file"] = str(dbt_log)
-    return {"loggers": loggers, "ops": {name: {"config": step} for name in DBT_STEPS}}
+    return {"loggers": loggers, "ops": {name: {"config": step} for name in DBT_STEPS if name in steps}}
 
 
 def own_error_line(error: Any) -> str:

@@ -10,7 +10,8 @@ incremental case summary and of ``int_cases``, in the first day of the cycle-tim
 the first month of the process transitions and the first day of the process hours of a use case
 the registry change leaves alone survive), and at the end every public mart, the staging table,
 ``int_cases``, the case steps and variants, the cycle-time medians and the process aggregates
-must equal one full build over the same landing and final registry (floats to 1e-9 relative). A
+must equal one full build over the same landing and final registry (floats to 1e-9 relative), although
+each nightly run selects only the sources that changed and what they feed (defs/selection.py). A
 last run with ``--full-refresh`` rebuilds everything (the markers are gone) and changes no figure.
 """
 
@@ -161,6 +162,12 @@ def old_case(warehouse: Path, day: str) -> tuple[str, str]:
         ).fetchone()
 
 
+def selected_sources(log: str) -> dict[str, bool]:
+    """The run's table of sources (value-pipeline run --partition): source -> selected."""
+    rows = [line.strip("│ ").split("│") for line in log.splitlines() if line.startswith("│")]
+    return {cells[0].strip(): cells[1].strip() == "yes" for cells in rows if len(cells) == 3}
+
+
 def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     landing = tmp_path / "landing"
     generate(landing, **SMALL_LANDING)
@@ -220,6 +227,10 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     code, log = home.run(partial, "new_day", partition=new)
     assert code == 0, log
     check_markers("new day")
+    # Only the sources with a folder of the day are loaded; the registry and the snapshots are not.
+    chosen = selected_sources(log)
+    assert chosen["workflow_events"] and chosen["ai_usage"], log
+    assert not any(chosen[s] for s in ("registry", "finance_benefits", "hr_roster")), log
     assert cases(home.warehouse).set_index("case_id").loc[reopened, "resolved_at"] is pd.NaT
 
     extra.unlink()
@@ -231,6 +242,7 @@ def test_new_day_rerun_and_late_day_equal_a_full_rebuild(tmp_path):
     code, log = home.run(partial, "late_day", partition=late)
     assert code == 0, log
     check_markers("late day")
+    assert selected_sources(log)["registry"], "the changed registry is loaded again"
 
     actual = snapshot(home.warehouse)
     marts = sorted(name for name in expected if name.startswith("marts."))

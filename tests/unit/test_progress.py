@@ -55,6 +55,10 @@ def test_the_cli_run_config_is_quiet_unless_verbose(tmp_path: Path):
     loud = run_config(full_refresh=False, verbose=True, dbt_log=None)
     assert loud["loggers"] == {"console": {"config": {"log_level": "INFO"}}}
     assert loud["ops"] == {s: {"config": {"full_refresh": False}} for s in DBT_STEPS}
+    # A run that selects what changed configures only the dbt steps it has.
+    subset = run_config(False, False, log, steps={"dbt_models", "raw__ai_usage"})
+    assert subset["ops"].keys() == {"dbt_models"}
+    assert run_config(False, False, log, steps=set())["ops"] == {}
 
 
 class LockedWarehouse(dg.ConfigurableResource):

@@ -10,11 +10,14 @@ from value_pipeline.defs.resources import LandingResource, WarehouseResource
 from value_pipeline.engines.shipping import ship_load, ship_registry
 from value_pipeline.landing import LandingError, LoadResult, load_source, write_registry
 from value_pipeline.landing.discovery import REFUSE, NotLoaded, not_loaded
+from value_pipeline.landing.fingerprint import registry_fingerprint, source_fingerprint
 from value_pipeline.registry import TABLES, load_registry
 
 RECONCILIATION_CHECK = "landed_equals_accepted_plus_quarantined"
 REGISTRY_KEYS = [dg.AssetKey(["raw", table]) for table in TABLES]
 OWNERS = ["team:data-platform"]
+# Metadata of a registry or snapshot load: the fingerprint of the files it read (defs/selection.py).
+FINGERPRINT = "landing_fingerprint"
 
 
 @dg.multi_asset(
@@ -28,6 +31,7 @@ OWNERS = ["team:data-platform"]
     description="Validate the registry YAML of the landing root and replace every raw.registry_* table.",
 )
 def registry(landing: LandingResource, warehouse: WarehouseResource):
+    fingerprint = registry_fingerprint(landing.path)
     reg = load_registry(landing.path)
     # A refused file outside every contract folder fails the run here, before anything is loaded.
     try:
@@ -41,7 +45,11 @@ def registry(landing: LandingResource, warehouse: WarehouseResource):
                 ship_registry(con, engine)
     for key in REGISTRY_KEYS:
         table = key.path[-1]
-        metadata = {"dagster/row_count": counts[table], "registry": dg.MetadataValue.path(reg.source)}
+        metadata = {
+            "dagster/row_count": counts[table],
+            "registry": dg.MetadataValue.path(reg.source),
+            FINGERPRINT: fingerprint,
+        }
         if table == "registry_settings":
             metadata["files_not_loaded"] = _not_loaded_md(unplaced)
         if table == "registry_value_chain_rejections":
@@ -141,6 +149,9 @@ def _contract_asset(contract: Contract) -> dg.AssetsDefinition:
         if partitioned:
             partitions = {date.fromisoformat(k) for k in context.partition_keys}
         settings = load_registry(landing.path).settings
+        policy = settings.get("unplaced_data_files", REFUSE)
+        # Read before the load: files changed during it make the next run load them again.
+        fingerprint = None if partitioned else source_fingerprint(landing.path, contract, policy)
         with warehouse.connect() as con:
             result = load_source(
                 con,
@@ -148,7 +159,7 @@ def _contract_asset(contract: Contract) -> dg.AssetsDefinition:
                 contract,
                 partitions=partitions,
                 source_time_zone=settings["source_time_zone"],
-                unplaced_data_files=settings.get("unplaced_data_files", REFUSE),
+                unplaced_data_files=policy,
             )
             if warehouse.ships:
                 with warehouse.engine() as engine:
@@ -157,7 +168,8 @@ def _contract_asset(contract: Contract) -> dg.AssetsDefinition:
             f"{contract.name}: {len(result.files)} files, {result.landed} rows landed, "
             f"{result.accepted} accepted, {result.quarantined} quarantined"
         )
-        return dg.MaterializeResult(metadata=_metadata(result), check_results=[_reconcile(warehouse, result)])
+        metadata = _metadata(result) | ({FINGERPRINT: fingerprint} if fingerprint else {})
+        return dg.MaterializeResult(metadata=metadata, check_results=[_reconcile(warehouse, result)])
 
     return _load
 

@@ -1,13 +1,17 @@
 """Request one run for the dt= folders of the event sources that no run has loaded yet."""
 
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
 
+from value_pipeline.config import Settings
 from value_pipeline.contracts import load_contracts
 from value_pipeline.defs.jobs import value_pipeline_job
 from value_pipeline.defs.partitions import daily_partitions
 from value_pipeline.defs.resources import LandingResource
+from value_pipeline.defs.selection import plan_run
 from value_pipeline.landing import event_partitions
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -35,15 +39,19 @@ def unloaded_partitions(instance: dg.DagsterInstance, landing_root: Path) -> tup
     return sorted(unloaded), sorted(outside)
 
 
-def backlog_request(partitions: list[str]) -> dg.RunRequest:
+def backlog_request(instance: dg.DagsterInstance, landing_root: Path, partitions: list[str]) -> dg.RunRequest:
     """One run over the range from the first to the last unloaded day (as ``value-pipeline run`` does).
 
     Days in between that were loaded already are loaded again, which replaces them with the same rows.
+    The run selects the sources that changed and what they feed (defs/selection.py).
     The run key names the range, so a tick while that run is going requests nothing new; after a failed
     run the same backlog is not requested again until a new folder lands (or the run is re-executed).
     """
     first, last = partitions[0], partitions[-1]
-    return dg.RunRequest(
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    settings = replace(Settings.from_env(), landing_root=landing_root)
+    return plan_run(instance, settings, days).run_request(
         run_key=f"landed-{first}-{last}-{len(partitions)}",
         tags={RANGE_START_TAG: first, RANGE_END_TAG: last, "launched_by": "new_partition_sensor"},
     )
@@ -67,4 +75,4 @@ def new_partition_sensor(context: dg.SensorEvaluationContext, landing: LandingRe
         return dg.SkipReason(
             f"every dt= folder under {landing.path} has been loaded" + (f"; {note}" if note else "")
         )
-    return backlog_request(unloaded)
+    return backlog_request(context.instance, landing.path, unloaded)
