@@ -202,11 +202,17 @@ def test_definitions_schedule_and_sensor_evaluate(settings, ground_truth):
     assert defs.resolve_job_def("value_pipeline_job") is not None
     repository = defs.get_repository_def()
     schedule = defs.resolve_schedule_def("nightly_value_pipeline")
-    context = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2026, 7, 1, 2, tzinfo=UTC), repository_def=repository
-    )
-    requests = list(schedule.evaluate_tick(context).run_requests)
+    # The schedule asks the instance what changed (defs/selection.py): a new one has no nightly run
+    # yet, so every asset of yesterday's partition (test_selection.py: the plan after a nightly run).
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=datetime(2026, 7, 1, 2, tzinfo=UTC),
+            repository_def=repository,
+        )
+        requests = list(schedule.evaluate_tick(context).run_requests)
     assert [r.partition_key for r in requests] == ["2026-06-30"]
+    assert requests[0].asset_selection is None
 
     # Nothing loaded yet in a new instance: the 546 days are one range run, not 546 runs
     # (tests/integration/test_sensor.py: nothing is requested once a run has loaded them).

@@ -90,6 +90,33 @@ def test_a_corrupted_mart_fails_the_dbt_test_that_owns_the_rule(settings, demo_r
     assert len(tests) > 20 and all(r["status"] == "pass" for r in tests if r["unique_id"] not in failed)
 
 
+def test_a_null_in_a_not_null_column_fails_the_model_test_naming_the_column(
+    settings, demo_run, tmp_path, monkeypatch
+):
+    """A model's never-NULL columns are one test (not_null_columns): it fails, and its failing rows
+    name the column and count its NULLs."""
+    path = _copy(settings, tmp_path)
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "update marts.kpi_scorecard set scope_name = null "
+            "where rowid = (select min(rowid) from marts.kpi_scorecard)"
+        )
+    monkeypatch.setenv("VALUE_PIPELINE_WAREHOUSE", str(path))
+    invocation = dbt_cli_resource().cli(
+        ["test", "--select", "kpi_scorecard", "--exclude-resource-type", "unit_test", "--store-failures"],
+        raise_on_error=False,
+    )
+    invocation.wait()
+    results = invocation.get_artifact("run_results.json")["results"]
+    failed = [r["unique_id"] for r in results if r["status"] == "fail"]
+    assert len(failed) == 1 and ".kpi_scorecard_not_null." in failed[0], failed
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            "select column_name, null_rows from dbt_test__audit.kpi_scorecard_not_null"
+        ).fetchall()
+    assert rows == [("scope_name", 1)]
+
+
 def test_a_failing_int_cases_test_blocks_the_statistics_and_the_marts_after_them(
     settings, demo_run, tmp_path
 ):
