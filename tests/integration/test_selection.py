@@ -10,9 +10,11 @@ import pytest
 
 from value_pipeline.config import Settings
 from value_pipeline.contracts import load_contracts
+from value_pipeline.defs.checks import FRESHNESS_CHECK
 from value_pipeline.defs.ingest import REGISTRY_KEYS
+from value_pipeline.defs.jobs import value_pipeline_job
 from value_pipeline.defs.resources import LandingResource, WarehouseResource
-from value_pipeline.defs.selection import BUILD_TAG, FRESHNESS_CHECK, JOB, build_fingerprint, plan_run
+from value_pipeline.defs.selection import BUILD_TAG, build_fingerprint, plan_run
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +42,8 @@ def load(instance: dg.DagsterInstance, landing: Path, warehouse: Path, tags: dic
 
     contracts = load_contracts().values()
     snapshots = {dg.AssetKey(["raw", c.raw_table]) for c in contracts if not c.is_event_source}
-    job = defs.resolve_job_def(JOB).get_subset(asset_selection={*REGISTRY_KEYS, *snapshots, EVENTS})
+    job = defs.resolve_job_def(value_pipeline_job.name)
+    job = job.get_subset(asset_selection={*REGISTRY_KEYS, *snapshots, EVENTS})
     result = job.execute_in_process(
         instance=instance,
         partition_key=DAY,

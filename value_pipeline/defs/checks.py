@@ -23,6 +23,7 @@ GUARDED_FACTS = [
     ["marts", "fct_value_tracked"],
 ]
 VOLUME_CHECK = "row_count_within_15pct_of_previous_run"
+FRESHNESS_CHECK = "yesterday_landed_on_time"
 ROW_COUNT_HISTORY_DDL = """
 create table if not exists audit.row_count_history (
     asset_key varchar, run_id varchar, counted_at timestamp, row_count bigint
@@ -34,7 +35,7 @@ def _freshness_check(source: str) -> dg.AssetChecksDefinition:
 
     @dg.asset_check(
         asset=dg.AssetKey(["raw", source]),
-        name="yesterday_landed_on_time",
+        name=FRESHNESS_CHECK,
         description=(
             "Yesterday's dt= partition (VALUE_PIPELINE_TIMEZONE) must have landed by "
             "VALUE_PIPELINE_FRESHNESS_HOUR; a stale source fails this check instead of being skipped."

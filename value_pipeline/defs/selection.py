@@ -27,7 +27,9 @@ import dagster as dg
 
 from value_pipeline.config import Settings
 from value_pipeline.contracts import Contract, load_contracts
+from value_pipeline.defs.checks import FRESHNESS_CHECK
 from value_pipeline.defs.ingest import FINGERPRINT, REGISTRY_KEYS
+from value_pipeline.defs.jobs import value_pipeline_job
 from value_pipeline.engines import current_target
 from value_pipeline.landing import LandingError, event_partitions
 from value_pipeline.landing.discovery import REFUSE
@@ -35,8 +37,6 @@ from value_pipeline.landing.fingerprint import code_fingerprint, registry_finger
 from value_pipeline.registry import load_registry
 
 BUILD_TAG = "value_pipeline/build"
-FRESHNESS_CHECK = "yesterday_landed_on_time"
-JOB = "value_pipeline_job"
 # The registry step records its fingerprint on every table it writes; this one is read.
 REGISTRY_KEY = dg.AssetKey(["raw", "registry_settings"])
 REGISTRY_ASSET = "registry"
@@ -90,7 +90,8 @@ def build_fingerprint() -> str:
 def _last_finished_build(instance: dg.DagsterInstance) -> dg.DagsterRun | None:
     """The latest successful run of the job launched with a build fingerprint."""
     runs = instance.get_runs(
-        filters=dg.RunsFilter(job_name=JOB, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=50
+        filters=dg.RunsFilter(job_name=value_pipeline_job.name, statuses=[dg.DagsterRunStatus.SUCCESS]),
+        limit=50,
     )
     return next((run for run in runs if BUILD_TAG in run.tags), None)
 
