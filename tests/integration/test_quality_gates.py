@@ -68,23 +68,30 @@ def test_a_partial_delivery_and_a_column_gone_empty_warn_with_their_bands(settin
     assert "is not below the band learned from its history" in check.metadata["failing_expectations"].value
 
 
-def test_a_corrupted_mart_fails_the_dbt_test_that_owns_the_rule(settings, demo_run, tmp_path, monkeypatch):
+def _test_scorecard_after(settings, tmp_path: Path, monkeypatch, update: str) -> tuple[Path, list[dict]]:
+    """dbt's tests of kpi_scorecard (failures stored) on a copy of the demo warehouse after ``update``:
+    the copy and the tests' results."""
     path = _copy(settings, tmp_path)
     with duckdb.connect(str(path)) as con:
-        con.execute(
-            "update marts.kpi_scorecard set actual_value = 1.7 where rowid = (select min(rowid) "
-            "from marts.kpi_scorecard where kpi_id = 'sla_compliance')"
-        )
+        con.execute(update)
     monkeypatch.setenv("VALUE_PIPELINE_WAREHOUSE", str(path))
     invocation = dbt_cli_resource().cli(
-        ["test", "--select", "kpi_scorecard", "--exclude-resource-type", "unit_test"], raise_on_error=False
+        ["test", "--select", "kpi_scorecard", "--exclude-resource-type", "unit_test", "--store-failures"],
+        raise_on_error=False,
     )
     invocation.wait()
-    tests = [
-        r
-        for r in invocation.get_artifact("run_results.json")["results"]
-        if r["unique_id"].startswith("test.")
-    ]
+    results = invocation.get_artifact("run_results.json")["results"]
+    return path, [r for r in results if r["unique_id"].startswith("test.")]
+
+
+def test_a_corrupted_mart_fails_the_dbt_test_that_owns_the_rule(settings, demo_run, tmp_path, monkeypatch):
+    _, tests = _test_scorecard_after(
+        settings,
+        tmp_path,
+        monkeypatch,
+        "update marts.kpi_scorecard set actual_value = 1.7 where rowid = (select min(rowid) "
+        "from marts.kpi_scorecard where kpi_id = 'sla_compliance')",
+    )
     failed = [r["unique_id"] for r in tests if r["status"] == "fail"]
     assert len(failed) == 1 and "kpi_scorecard_ratio_actual_value_is_a_share" in failed[0], failed
     assert len(tests) > 20 and all(r["status"] == "pass" for r in tests if r["unique_id"] not in failed)
@@ -95,20 +102,14 @@ def test_a_null_in_a_not_null_column_fails_the_model_test_naming_the_column(
 ):
     """A model's never-NULL columns are one test (not_null_columns): it fails, and its failing rows
     name the column and count its NULLs."""
-    path = _copy(settings, tmp_path)
-    with duckdb.connect(str(path)) as con:
-        con.execute(
-            "update marts.kpi_scorecard set scope_name = null "
-            "where rowid = (select min(rowid) from marts.kpi_scorecard)"
-        )
-    monkeypatch.setenv("VALUE_PIPELINE_WAREHOUSE", str(path))
-    invocation = dbt_cli_resource().cli(
-        ["test", "--select", "kpi_scorecard", "--exclude-resource-type", "unit_test", "--store-failures"],
-        raise_on_error=False,
+    path, tests = _test_scorecard_after(
+        settings,
+        tmp_path,
+        monkeypatch,
+        "update marts.kpi_scorecard set scope_name = null "
+        "where rowid = (select min(rowid) from marts.kpi_scorecard)",
     )
-    invocation.wait()
-    results = invocation.get_artifact("run_results.json")["results"]
-    failed = [r["unique_id"] for r in results if r["status"] == "fail"]
+    failed = [r["unique_id"] for r in tests if r["status"] == "fail"]
     assert len(failed) == 1 and ".kpi_scorecard_not_null." in failed[0], failed
     with duckdb.connect(str(path), read_only=True) as con:
         rows = con.execute(
