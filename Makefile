@@ -27,10 +27,9 @@ lint: install
 	$(BIN)/python -m value_pipeline.lint.portable_sql dbt_project/models dbt_project/macros dbt_project/tests
 
 # Both cores (pytest-xdist): each session suite (integration, portability, reliability) whole on one
-# worker, every other module whole on one worker (tests/conftest.py schedules them), handed out in
-# collection order (not by size), which puts the Spark lane, the longest chain, first.
+# worker, every other module whole on one worker (tests/conftest.py schedules them).
 test: lint
-	$(BIN)/pytest -q -n 2 --no-loadscope-reorder --durations=10
+	$(BIN)/pytest -q -n 2 --durations=10
 
 # Benchmarks at enterprise volume (not part of `make test`): docs/benchmarks.md, bench/README.md.
 SIZES ?= 1000000 10000000 50000000

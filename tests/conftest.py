@@ -42,12 +42,10 @@ STANDALONE = {"tests/integration/test_incremental.py", "tests/integration/test_s
 
 
 def pytest_collection_modifyitems(items):
-    """The portability suite first, its Spark tests at its head: the Spark lane is the longest chain
-    of the run (~8 min of one worker), so it starts at once and the other worker takes everything
-    else meanwhile (scopes are handed out in collection order). A stable sort otherwise."""
-    items.sort(
-        key=lambda item: (not item.nodeid.startswith("tests/portability/"), "[spark]" not in item.nodeid)
-    )
+    """The portability suite first: its Spark lane is the longest chain of the run (~8 min of one
+    worker), so it starts at once and the other worker takes everything else meanwhile (scopes are
+    handed out in collection order). A stable sort: each suite keeps its own order."""
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/portability/"))
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown when xdist is not loaded
