@@ -295,9 +295,10 @@ def overheads(work: Path, floor_db: Path, floor_wall: float | None) -> dict:
 
 def parse_for(home: Path) -> None:
     """Parse the dbt project for ``home``'s warehouse into the target folder the job's dbt steps
-    use (value_pipeline/defs/dbt.py), as the previous run on that warehouse leaves it."""
+    use (``run_target_path`` in value_pipeline/defs/dbt.py), as the previous run on that warehouse
+    leaves it."""
     warehouse = (home / "warehouse" / "warehouse.duckdb").resolve()
-    target = DBT_DIR / "target" / "dagster"
+    target = warehouse.parent / "dbt_target" / "duckdb"
     subprocess.run(
         [DBT, "parse", "--quiet", "--target", "duckdb", "--profiles-dir", str(DBT_DIR)],
         env=base_env(home, VALUE_PIPELINE_WAREHOUSE=str(warehouse), DBT_TARGET_PATH=str(target)),

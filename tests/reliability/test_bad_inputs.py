@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import re
 import shutil
 import zipfile
@@ -595,6 +596,11 @@ def test_currency_without_fx_rate_fails_the_run_not_the_total(money_defect_run, 
     assert code == 1, "a benefit that cannot be converted must fail the run"
     # The quiet run's failed dbt step names the failing test.
     assert re.search(r"dbt_models +failed.*\n.*not_null_int_value_tracked_monthly_amount_reporting", log), log
+    # It read that from its own run_results.json, beside this warehouse: runs of other homes built from
+    # this checkout at the same time (the other test worker) write theirs elsewhere.
+    results = json.loads((home.warehouse.parent / "dbt_target" / "duckdb" / "run_results.json").read_text())
+    failed = {r["unique_id"].split(".")[2] for r in results["results"] if r["status"] == "fail"}
+    assert "not_null_int_value_tracked_monthly_amount_reporting" in failed, failed
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         unconverted = con.execute(
             "select source_currency, amount_reporting from intermediate.int_value_tracked_monthly "

@@ -5,6 +5,7 @@ the dbt tree, the warehouse schemas and the asset graph show the same layers.
 """
 
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from contextlib import redirect_stdout
 from functools import cached_property
@@ -128,6 +129,25 @@ class DbtBuildConfig(dg.Config):
     )
 
 
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def run_target_path(warehouse_path: str) -> Path:
+    """dbt's output folder for the runs on one warehouse, beside its file.
+
+    A run holds the warehouse's lock, so no two dbt processes write this folder at once (two homes
+    built from one checkout shared one folder, and a failed run could read the other's
+    run_results.json). It is fixed per warehouse so partial parsing carries over from run to run;
+    a new one starts from the partial parse of ``value-pipeline prepare``.
+    """
+    folder = Path(warehouse_path).parent / "dbt_target" / TARGET
+    seed = DBT_PROJECT_DIR / target_path(TARGET) / PARTIAL_PARSE
+    if not (folder / PARTIAL_PARSE).exists() and seed.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(seed, folder / PARTIAL_PARSE)
+    return folder
+
+
 def _build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
@@ -141,8 +161,7 @@ def _build(
     # test`: tests/portability builds every engine with them), not in every nightly run, where
     # each waited before its model on the critical path (dbt's advice for production builds).
     args += ["--exclude-resource-type", "unit_test", *log_args()]
-    # A fixed target path keeps partial parsing and stops per-run folders from piling up.
-    invocation = dbt.cli(args, context=context, target_path=dbt_project.target_path / "dagster")
+    invocation = dbt.cli(args, context=context, target_path=run_target_path(warehouse.path))
     # A run killed with SIGKILL cannot stop its dbt; the next run does (run_lock.py).
     warehouse.record_child(invocation.process.pid)
     try:
