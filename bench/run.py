@@ -14,6 +14,10 @@ measures, each run in a fresh process with the peak RSS of its whole process tre
 - E: a new day, ``value-pipeline run --partition <last day>`` on a copy of a warehouse built (not
   measured) from the landing without that day: new events, cases resolved and reopened, a new
   reporting day, as in a real night. Parsed beforehand as for D.
+- F: the floor of A: DuckDB's bare typed load of the same landing files into the raw tables (one
+  INSERT per source: the loader's own readers, ``try_cast`` to the contract's types; no validation,
+  line numbers, quarantine or audit), then B's statements, in one process. A/F is what the
+  pipeline costs beyond reading the files and running its SQL.
 
 Results go to bench/results.json; docs/benchmarks.md (one page), bench/README.md (the full write-up)
 and docs/img/benchmarks.png are regenerated.
@@ -245,6 +249,69 @@ def cmd_floor(args: argparse.Namespace) -> int:
     return 0
 
 
+def bare_typed(column) -> str:
+    """A contract column's text cast to its type, without any rule (NULL where it does not parse)."""
+    name = f'"{column.name}"'
+    if column.type == "timestamp":
+        return f"timezone('UTC', try_cast({name} as timestamptz))"
+    return name if column.type == "string" else f"try_cast({name} as {column.sql_type})"
+
+
+def bare_load(con, landing: Path) -> dict[str, float]:
+    """Replace every contract source's raw table with a bare typed load of its landing files: one
+    INSERT per source; the seconds of each."""
+    import pandas as pd
+
+    from value_pipeline.landing import ensure_raw_tables
+    from value_pipeline.landing.discovery import discover
+    from value_pipeline.landing.readers import reader_selects
+
+    seconds = {}
+    for contract in load_contracts().values():
+        started = time.perf_counter()
+        con.execute(f"drop table if exists raw.{contract.raw_table}")
+        ensure_raw_tables(con, [contract])
+        files, _ = discover(landing, contract)
+        if files:
+            listing = pd.DataFrame(
+                {
+                    "_file": [str(f.path) for f in files],
+                    "_source_file": [f.relative_path for f in files],
+                    "_partition_date": [f.partition_date for f in files],
+                }
+            )
+            con.register("bare_files", listing)
+            rows = " union all ".join(reader_selects(con, contract, files, "bare"))
+            targets = ", ".join(f'"{c.target}"' for c in contract.columns)
+            typed = ", ".join(bare_typed(c) for c in contract.columns)
+            con.execute(
+                f"insert into raw.{contract.raw_table} ({targets}, extra, _source_file, _partition_date, "
+                f"_batch_id, _loaded_at) select {typed}, r.extra, f._source_file, "
+                f"cast(f._partition_date as date), 'bare', cast(current_timestamp as timestamp) "
+                f"from ({rows}) as r join bare_files as f on f._file = r._file"
+            )
+            con.unregister("bare_files")
+        seconds[contract.name] = time.perf_counter() - started
+    return seconds
+
+
+def cmd_bare(args: argparse.Namespace) -> int:
+    """F: the bare typed load of ``--landing`` into ``--db``'s raw tables, then the plan (B)."""
+    import duckdb
+
+    statements = json.loads(Path(args.plan).read_text())
+    config = {**dbt_duckdb_settings(), "memory_limit": Settings.from_env().duckdb_memory_limit}
+    with duckdb.connect(args.db, config=config) as con:
+        con.execute("set TimeZone = 'UTC'")
+        for source, seconds in bare_load(con, Path(args.landing)).items():
+            print(f"{seconds:9.2f} s  bare typed load of {source}")
+        started = time.perf_counter()
+        for statement in statements:
+            con.execute(statement).fetchall()
+        print(f"{time.perf_counter() - started:9.2f} s  the {len(statements)} statements of B")
+    return 0
+
+
 def cmd_pandas(args: argparse.Namespace) -> int:
     from tests.reference.kpis import compute_kpis
 
@@ -369,6 +436,26 @@ def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
             measured["B"].append(m)
             log(f"{events:,} B run {i}: {m}")
         extra["floor_db"] = str(floor_db)
+    if "F" in variants and (built_home / "warehouse" / "warehouse.duckdb").exists():
+        # B's warehouse and statements (made above when B ran in this invocation).
+        floor_db, plan = size / "floor_base" / "warehouse.duckdb", size / "floor_base" / "plan.json"
+        if "B" not in variants:
+            floor_db, plan = floor_plan(size, built_home)
+        for i in range(1, runs + 1):
+            db = size / "bare_run" / "warehouse.duckdb"
+            shutil.rmtree(db.parent, ignore_errors=True)
+            db.parent.mkdir(parents=True)
+            shutil.copy(floor_db, db)
+            bare = ["bare", "--landing", str(landing), "--plan", str(plan), "--db", str(db)]
+            m = run_measured(
+                [PY, "-m", "bench.run", *bare],
+                env=base_env(),
+                cwd=ROOT,
+                log=size / f"F_{i}.log",
+                max_rss_bytes=CAP,
+            )
+            measured["F"].append(m)
+            log(f"{events:,} F run {i}: {m}")
     day = last_day(landing)
     if "D" in variants and (built_home / "warehouse" / "warehouse.duckdb").exists():
         measured["D"], extra["D_steps"], extra["D_dbt"] = day_runs(
@@ -442,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     measure = sub.add_parser("measure", help="run the benchmark (the default)")
     measure.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000, 50_000_000])
     measure.add_argument("--runs", type=int, default=3)
-    measure.add_argument("--variants", default="ABCDE")
+    measure.add_argument("--variants", default="ABCDEF")
     measure.add_argument("--work", default=os.environ.get("BENCH_WORK", "/tmp/value-pipeline-bench"))
     measure.add_argument("--fresh", action="store_true", help="drop results of sizes not re-measured")
     measure.add_argument("--results", default=str(RESULTS))
@@ -454,6 +541,11 @@ def main(argv: list[str] | None = None) -> int:
     floor.add_argument("--plan", required=True)
     floor.add_argument("--db", required=True)
     floor.set_defaults(func=cmd_floor)
+    bare = sub.add_parser("bare", help=argparse.SUPPRESS)
+    bare.add_argument("--landing", required=True)
+    bare.add_argument("--plan", required=True)
+    bare.add_argument("--db", required=True)
+    bare.set_defaults(func=cmd_bare)
     nodes = sub.add_parser("nodes", help=argparse.SUPPRESS)
     nodes.set_defaults(func=cmd_nodes)
     pandas = sub.add_parser("pandas", help=argparse.SUPPRESS)

@@ -45,6 +45,7 @@ def test_results_table_shows_ratios_and_missing_variants():
                 "C": {"wall_s": 60.0, "peak_rss_bytes": 4 * gib},
                 "D": {"wall_s": 3.0, "peak_rss_bytes": gib},
                 "E": {"wall_s": 4.5, "peak_rss_bytes": gib},
+                "F": {"wall_s": 24.0, "peak_rss_bytes": gib},
             },
             10_000_000: {"A": {"wall_s": 100.0, "peak_rss_bytes": gib}},
         }
@@ -52,10 +53,10 @@ def test_results_table_shows_ratios_and_missing_variants():
     assert table[0].count("|") == table[1].count("|") == table[2].count("|")
     assert table[2] == (
         "| 1,000,000 | 30.0 s | 2.00 GB | 20.0 s | 1.00 GB | 60.0 s | 4.00 GB | 3.0 s | 1.00 GB "
-        "| 4.5 s | 1.00 GB | 1.50 | 0.50 | 0.10 | 0.15 | 0.50 |"
+        "| 4.5 s | 1.00 GB | 24.0 s | 1.00 GB | 1.50 | 1.25 | 0.50 | 0.10 | 0.15 | 0.50 |"
     )
     assert table[3].startswith("| 10,000,000 | 100.0 s | 1.00 GB | n/a | n/a |")
-    assert table[3].endswith("| n/a | n/a | n/a | n/a | n/a |")
+    assert table[3].endswith("| n/a | n/a | n/a | n/a | n/a | n/a |")
 
 
 def test_model_time_table_sums_the_models_and_their_share():

@@ -180,6 +180,47 @@ def test_batches_hold_whole_partitions(landing):
     assert len(batches(files)) == 1
 
 
+def test_a_keys_first_valid_row_stays_and_its_later_rows_are_duplicates(con, landing):
+    """Within a delivery the first valid row of a key (by file, then line) stays; an invalid row does
+    not count, and keys compare as typed (trimmed) values."""
+    late_file = GOOD[0].replace("c1", "c8")  # e1 again, in a later file
+    invalid_first = "e3,c3,UC99,opened,2025-05-01T09:00:00Z,human,a1,cs_amer,P2"  # unknown use case
+    valid_second = "e3,c3,UC02,opened,2025-05-01T09:00:00Z,human,a1,cs_amer,P2"
+    padded = " e2 ,c2,UC02,resolved,2025-05-01T11:00:00Z,human,a1,cs_amer,P2"  # e2 with spaces
+    deliver(landing, "2025-05-01", "b.csv", HEADER + "\n" + late_file + "\n")
+    deliver(
+        landing,
+        "2025-05-01",
+        "a.csv",
+        HEADER + "\n" + "\n".join([*GOOD, invalid_first, valid_second, padded]) + "\n",
+    )
+    deliver(landing, "2025-05-02", "a.csv", HEADER + "\n" + GOOD[0] + "\n")  # another delivery: no duplicate
+    result = load_events(con, landing)
+    assert (result.landed, result.accepted, result.quarantined) == (7, 4, 3)
+    quarantined = rows(
+        con, "select source_file, source_line, column_name, reason, record from raw.quarantine order by 1, 2"
+    )
+    assert [(file[-8:], line, column) for file, line, column, _, _ in quarantined] == [
+        ("01/a.csv", 4, "use_case_id"),
+        ("01/a.csv", 6, "event_id"),
+        ("01/b.csv", 2, "event_id"),
+    ]
+    assert [reason for *_, reason, _ in quarantined][1:] == [
+        "duplicate key (event_id) within the delivery"
+    ] * 2
+    # The record of a duplicate is its delivered text, as for any quarantined row.
+    assert json.loads(quarantined[1][4])["event_id"] == " e2 "
+    accepted = rows(
+        con, "select event_id, case_id, _partition_date from raw.workflow_events order by 3, 1, 2"
+    )
+    assert [(e, c, str(d)) for e, c, d in accepted] == [
+        ("e1", "c1", "2025-05-01"),
+        ("e2", "c1", "2025-05-01"),
+        ("e3", "c3", "2025-05-01"),
+        ("e1", "c1", "2025-05-02"),
+    ]
+
+
 def test_a_load_in_batches_equals_one_batch_and_changes_nothing_when_a_later_batch_fails(con, landing):
     duplicate = GOOD[0].replace("c1", "c9")
     deliver(landing, "2025-05-01", "a.csv", HEADER + "\n" + "\n".join(GOOD) + "\n")

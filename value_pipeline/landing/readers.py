@@ -188,14 +188,12 @@ def _register_xlsx(con: duckdb.DuckDBPyConnection, contract: Contract, file: Lan
     return f"select {_projection(contract, mapping, [(e, e) for e in extras], _as_text)}, _file from {view}"
 
 
-def read_batch(
+def reader_selects(
     con: duckdb.DuckDBPyConnection, contract: Contract, files: Sequence[LandingFile], table: str
-) -> None:
-    """Create temp table ``table``: every row of ``files`` as text, with file, partition and line.
-
-    File-level problems raise LandingError naming the file (and column), or UnreadableFiles when
-    DuckDB cannot parse one of them.
-    """
+) -> list[str]:
+    """One SELECT per group of ``files`` DuckDB reads together (CSV files of one dialect and header,
+    the JSON Lines, the Parquet files, each workbook), each giving the contract's columns as text,
+    ``extra`` and ``_file``. Workbooks are registered as views named after ``table``."""
     selects: list[str] = []
     csv_files = [f for f in files if f.format == "csv"]
     for key, group in _csv_groups(csv_files).items():
@@ -208,7 +206,18 @@ def read_batch(
         selects.append(_select_parquet(con, contract, parquet))
     for n, file in enumerate(f for f in files if f.format == "xlsx"):
         selects.append(_register_xlsx(con, contract, file, f"_xlsx_{table}_{n}"))
+    return selects
 
+
+def read_batch(
+    con: duckdb.DuckDBPyConnection, contract: Contract, files: Sequence[LandingFile], table: str
+) -> None:
+    """Create temp table ``table``: every row of ``files`` as text, with file, partition and line.
+
+    File-level problems raise LandingError naming the file (and column), or UnreadableFiles when
+    DuckDB cannot parse one of them.
+    """
+    selects = reader_selects(con, contract, files, table)
     con.execute(f"create or replace temp table {table}_rows as {_empty(contract)}")
     # The files' own lines are counted while DuckDB reads their rows (numpy and zlib free the GIL).
     with ThreadPoolExecutor(max_workers=COUNT_WORKERS) as pool:
@@ -395,13 +404,11 @@ def _first_unread_line(
     return None
 
 
-def drop_batch(con: duckdb.DuckDBPyConnection, table: str, keep_files: bool = False) -> None:
-    """Drop what ``read_batch`` created for ``table`` (``keep_files``: all but the per-file counts)."""
+def drop_batch(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop what ``read_batch`` created for ``table``."""
     con.execute(f"drop view if exists {table}")
-    con.execute(f"drop table if exists {table}_rows")
-    con.execute(f"drop table if exists {table}_lines")
-    if not keep_files:
-        con.execute(f"drop table if exists {table}_files")
+    for suffix in ("rows", "lines", "files"):
+        con.execute(f"drop table if exists {table}_{suffix}")
 
 
 class UnreadableFiles(Exception):
