@@ -233,24 +233,19 @@ def load_source(
         earliest=earliest or earliest_plausible_date(con),
     )
     reasons: Counter[str] = Counter()
-    # Files are read and validated on a second connection, outside the load's transaction: DuckDB
-    # scans and writes a transaction's own temp tables at about half the speed (docs/benchmarks.md).
-    work = con.cursor()
-    work.execute("set TimeZone = 'UTC'")
     con.execute("begin transaction")
     try:
         deliveries = sorted({f.partition_date for f in files})
         for group in batches(files, batch_bytes):
-            reasons.update(_load_batch(con, work, contract, group, ctx, batch_id, deliveries))
+            reasons.update(_load_batch(con, contract, group, ctx, batch_id, deliveries))
         con.execute("commit")
     except UnreadableFiles as exc:
         con.execute("rollback")
-        raise LandingError(name_unreadable_file(work, contract, exc)) from exc
+        # DuckDB refuses every statement of a failed transaction: the file is named after the rollback.
+        raise LandingError(name_unreadable_file(con, contract, exc)) from exc
     except Exception:
         con.execute("rollback")
         raise
-    finally:
-        work.close()
     # The audit rows this load wrote are the per-file counts.
     for row in con.execute(
         f"select source_file, _partition_date, landed_rows, accepted_rows, quarantined_rows, file_lines, "
@@ -264,7 +259,6 @@ def load_source(
 
 def _load_batch(
     con: duckdb.DuckDBPyConnection,
-    work: duckdb.DuckDBPyConnection,
     contract: Contract,
     files: list[LandingFile],
     ctx: ValidationContext,
@@ -273,40 +267,20 @@ def _load_batch(
 ) -> dict[str, int]:
     """Replace the partitions of ``files`` in raw, quarantine and load audit; returns reason counts.
 
-    ``work`` reads and validates the files; its validated rows come to ``con`` (in the load's
-    transaction) as Arrow, so the only table they are written to is raw (or quarantine).
     ``deliveries``: every partition of this load (a snapshot's latest one becomes current).
     """
     batch = f"_batch_{contract.name}"
-    checked, file_lines = f"{batch}_checked", f"{batch}_file_lines"
-    read_batch(work, contract, files, batch)
+    checked = f"{batch}_checked"
+    read_batch(con, contract, files, batch)
     try:
-        validated = work.execute(validation_sql(contract, batch, ctx)).to_arrow_table()
+        con.execute(f"create or replace temp table {checked} as {validation_sql(contract, batch, ctx)}")
     except duckdb.Error as exc:
+        # The rollback that follows drops the batch's temp tables.
         raise LandingError(f"{contract.name}: validation failed: {exc}") from exc
-    lines = work.execute(f"select _source_file, _file_lines, _non_data_lines from {batch}_files")
-    lines = lines.to_arrow_table()
-    drop_batch(work, batch)
-    con.register(checked, validated)
-    con.register(file_lines, lines)
-    try:
-        if contract.on_quarantine == "refuse" and not contract.is_event_source:
-            _keep_previous_snapshot(con, contract, checked, deliveries)
-        _replace_partitions(con, contract, checked, file_lines, batch_id)
-        return dict(
-            con.execute(
-                f"select _reason, count(*) from {checked} where _reason is not null group by 1"
-            ).fetchall()
-        )
-    finally:
-        con.unregister(checked)
-        con.unregister(file_lines)
+    drop_batch(con, batch, keep_files=True)
+    if contract.on_quarantine == "refuse" and not contract.is_event_source:
+        _keep_previous_snapshot(con, contract, checked, deliveries)
 
-
-def _replace_partitions(
-    con: duckdb.DuckDBPyConnection, contract: Contract, checked: str, file_lines: str, batch_id: str
-) -> None:
-    """Replace the partitions of the validated rows ``checked`` in raw, quarantine and load audit."""
     typed = ", ".join(quote_ident(c.target) for c in contract.columns)
     # Columns named: a migrated table has a newer contract column after the load metadata.
     raw_names = ", ".join(quote_ident(name) for name, _ in contract.raw_columns())
@@ -333,9 +307,17 @@ def _replace_partitions(
         select '{contract.name}', c._partition_date, c._source_file, count(*),
                count(*) filter (where c._reason is null), count(*) filter (where c._reason is not null),
                '{batch_id}', {stamp}, any_value(f._file_lines), any_value(f._non_data_lines)
-        from {checked} as c join {file_lines} as f on f._source_file = c._source_file
+        from {checked} as c join {batch}_files as f on f._source_file = c._source_file
         group by c._partition_date, c._source_file"""
     )
+    drop_batch(con, batch)
+    reasons = dict(
+        con.execute(
+            f"select _reason, count(*) from {checked} where _reason is not null group by 1"
+        ).fetchall()
+    )
+    con.execute(f"drop table {checked}")
+    return reasons
 
 
 def _keep_previous_snapshot(

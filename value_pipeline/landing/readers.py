@@ -404,11 +404,13 @@ def _first_unread_line(
     return None
 
 
-def drop_batch(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Drop what ``read_batch`` created for ``table``."""
+def drop_batch(con: duckdb.DuckDBPyConnection, table: str, keep_files: bool = False) -> None:
+    """Drop what ``read_batch`` created for ``table`` (``keep_files``: all but the per-file counts)."""
     con.execute(f"drop view if exists {table}")
-    for suffix in ("rows", "lines", "files"):
-        con.execute(f"drop table if exists {table}_{suffix}")
+    con.execute(f"drop table if exists {table}_rows")
+    con.execute(f"drop table if exists {table}_lines")
+    if not keep_files:
+        con.execute(f"drop table if exists {table}_files")
 
 
 class UnreadableFiles(Exception):
