@@ -393,6 +393,26 @@ def day_runs(size: Path, variant: str, built: Path, command: list[str], runs: in
     return measured, steps, nodes
 
 
+def floor_runs(size: Path, variant: str, floor_db: Path, command: list[str], runs: int) -> list[Measurement]:
+    """Runs of ``python -m bench.run <command> --db <copy>``, each on a fresh copy of ``floor_db``."""
+    measured = []
+    for i in range(1, runs + 1):
+        db = size / f"{variant}_run" / "warehouse.duckdb"
+        shutil.rmtree(db.parent, ignore_errors=True)
+        db.parent.mkdir(parents=True)
+        shutil.copy(floor_db, db)
+        m = run_measured(
+            [PY, "-m", "bench.run", *command, "--db", str(db)],
+            env=base_env(),
+            cwd=ROOT,
+            log=size / f"{variant}_{i}.log",
+            max_rss_bytes=CAP,
+        )
+        measured.append(m)
+        log(f"{size.name} {variant} run {i}: {m}")
+    return measured
+
+
 def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
     landing = landing_for(work, events)
     size = work / str(events)
@@ -421,41 +441,15 @@ def bench_size(work: Path, events: int, runs: int, variants: str) -> dict:
             log(f"{events:,} C run {i}: {m}")
     if "B" in variants and (built_home / "warehouse" / "warehouse.duckdb").exists():
         floor_db, plan = floor_plan(size, built_home)
-        for i in range(1, runs + 1):
-            db = size / "floor_run" / "warehouse.duckdb"
-            shutil.rmtree(db.parent, ignore_errors=True)
-            db.parent.mkdir(parents=True)
-            shutil.copy(floor_db, db)
-            m = run_measured(
-                [PY, "-m", "bench.run", "floor", "--plan", str(plan), "--db", str(db)],
-                env=base_env(),
-                cwd=ROOT,
-                log=size / f"B_{i}.log",
-                max_rss_bytes=CAP,
-            )
-            measured["B"].append(m)
-            log(f"{events:,} B run {i}: {m}")
+        measured["B"] = floor_runs(size, "B", floor_db, ["floor", "--plan", str(plan)], runs)
         extra["floor_db"] = str(floor_db)
     if "F" in variants and (built_home / "warehouse" / "warehouse.duckdb").exists():
         # B's warehouse and statements (made above when B ran in this invocation).
         floor_db, plan = size / "floor_base" / "warehouse.duckdb", size / "floor_base" / "plan.json"
         if "B" not in variants:
             floor_db, plan = floor_plan(size, built_home)
-        for i in range(1, runs + 1):
-            db = size / "bare_run" / "warehouse.duckdb"
-            shutil.rmtree(db.parent, ignore_errors=True)
-            db.parent.mkdir(parents=True)
-            shutil.copy(floor_db, db)
-            bare = ["bare", "--landing", str(landing), "--plan", str(plan), "--db", str(db)]
-            m = run_measured(
-                [PY, "-m", "bench.run", *bare],
-                env=base_env(),
-                cwd=ROOT,
-                log=size / f"F_{i}.log",
-                max_rss_bytes=CAP,
-            )
-            measured["F"].append(m)
-            log(f"{events:,} F run {i}: {m}")
+        bare = ["bare", "--landing", str(landing), "--plan", str(plan)]
+        measured["F"] = floor_runs(size, "F", floor_db, bare, runs)
     day = last_day(landing)
     if "D" in variants and (built_home / "warehouse" / "warehouse.duckdb").exists():
         measured["D"], extra["D_steps"], extra["D_dbt"] = day_runs(
