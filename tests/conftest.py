@@ -41,13 +41,6 @@ SESSION_SUITES = ("integration", "portability", "reliability")
 STANDALONE = {"tests/integration/test_incremental.py", "tests/integration/test_selection.py"}
 
 
-def pytest_collection_modifyitems(items):
-    """The portability suite first: its Spark lane is the longest chain of the run (~8 min of one
-    worker), so it starts at once and the other worker takes everything else meanwhile (scopes are
-    handed out in collection order). A stable sort: each suite keeps its own order."""
-    items.sort(key=lambda item: not item.nodeid.startswith("tests/portability/"))
-
-
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown when xdist is not loaded
 def pytest_xdist_make_scheduler(config, log):
     """Schedule by suite (the session suites) or module. (xdist's own loadgroup marks node ids in a way

@@ -275,6 +275,7 @@ def validation_sql(contract: Contract, batch_table: str, ctx: ValidationContext)
     repeated, repeated_join = "", ""
     if contract.key:
         keys = [quote_ident(contract.column(k).target) for k in contract.key]
+        # A row's place in the delivery (unambiguous below: ``repeated`` has no file or line column).
         position = "struct_pack(f := _source_file, l := _source_line)"
         repeated = f""",
         repeated as (
@@ -286,7 +287,7 @@ def validation_sql(contract: Contract, batch_table: str, ctx: ValidationContext)
         repeated_join = f"left join repeated as d on {same}"
         key_reason = (
             f"case when c._row_reason is null and d._first is not null "
-            f"and d._first <> struct_pack(f := c._source_file, l := c._source_line) then "
+            f"and d._first <> {position} then "
             f"'duplicate key (' || {quote_literal(', '.join(contract.key))} || ') within the delivery' end"
         )
         key_column = quote_literal(contract.key[0])
